@@ -1,0 +1,357 @@
+"""The transformers engine: a local folder, a hub id or a GGUF file, on CUDA if present, else CPU.
+
+It runs its own decode loop instead of `generate()` so that it can
+- reuse the KV cache of the longest common token prefix with the previous call (prefix cache),
+  keeping one cache per adapter state so states computed with the LoRA on never serve a call
+  with it off, or the reverse;
+- stop on strings, and on a cancel flag between tokens (Ctrl-C);
+- mask logits with a grammar (xgrammar) for calls that are valid by construction.
+A GGUF file is dequantized once and saved as safetensors in the cache, keyed by the file's
+SHA-256, so later starts map the converted weights instead of converting again.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from ..errors import ModelError
+from ..paths import cache_dir
+from .base import Engine, Message, Sampling, StopScanner, Timer, Usage
+from .templates import fix_chat_template
+
+LoadProgress = Callable[[str, int, int], None]  # (stage, done, total)
+
+CONVERTED_FORMAT = 1  # bump when the layout of converted folders changes
+
+
+@dataclass
+class PrefixCache:
+    """Token ids whose keys and values are held in `kv`, for one adapter state."""
+
+    ids: list[int] = field(default_factory=list)
+    kv: Any = None
+
+    def reset(self) -> None:
+        self.ids, self.kv = [], None
+
+
+def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def pick_device() -> str:
+    return "cuda" if _torch().cuda.is_available() else "cpu"
+
+
+def resolve_dtype(name: str, device: str):
+    torch = _torch()
+    if name == "auto":
+        # fp32 measured fastest on CPUs without native bf16 (bench/engine.py); bf16 on GPUs.
+        return torch.bfloat16 if device == "cuda" else torch.float32
+    try:
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+    except KeyError:
+        raise ModelError(f"unknown dtype {name!r}: use auto, float32, bfloat16 or float16") from None
+
+
+def converted_gguf_dir(gguf_path: Path, sha256: str, dtype_name: str) -> Path:
+    return cache_dir() / "converted" / f"{gguf_path.stem}-{sha256[:16]}-{dtype_name}-v{CONVERTED_FORMAT}"
+
+
+def convert_gguf(gguf_path: Path, sha256: str, dtype, progress: LoadProgress | None = None) -> Path:
+    """Dequantize a GGUF once into a safetensors folder in the cache; return the folder."""
+    dtype_name = str(dtype).removeprefix("torch.")
+    target = converted_gguf_dir(gguf_path, sha256, dtype_name)
+    if (target / "slmreact.json").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
+    if progress:
+        progress("converting GGUF (once)", 0, 3)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        _fix_tokenizer(tokenizer)
+        if progress:
+            progress("converting GGUF (once)", 1, 3)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(gguf_path.parent), gguf_file=gguf_path.name, dtype=dtype,
+            quantization_config=GgufConfig(dequantize=True),
+        )
+        if progress:
+            progress("saving converted weights", 2, 3)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "slmreact.json").write_text(json.dumps({"source": str(gguf_path), "sha256": sha256}))
+        del model
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    except Exception as exc:
+        raise ModelError(f"cannot convert {gguf_path.name}: {type(exc).__name__}: {exc}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if progress:
+        progress("converting GGUF (once)", 3, 3)
+    return target
+
+
+def _fix_tokenizer(tokenizer) -> None:
+    """GGUF tokenizers come with eos = pad = <|endoftext|>; chat turns end with <|im_end|>."""
+    vocab = tokenizer.get_vocab()
+    if "<|im_end|>" in vocab:
+        tokenizer.eos_token = "<|im_end|>"
+    if tokenizer.pad_token is None or tokenizer.pad_token == tokenizer.eos_token:
+        if "<|endoftext|>" in vocab:
+            tokenizer.pad_token = "<|endoftext|>"
+    if tokenizer.chat_template:
+        tokenizer.chat_template = fix_chat_template(tokenizer.chat_template)
+
+
+class TransformersEngine(Engine):
+    name = "transformers"
+    supports_grammar = True
+
+    def __init__(self, model, tokenizer, *, model_id: str, device: str, has_adapter: bool = False,
+                 context_length: int = 4096):
+        super().__init__()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.model_id = model_id
+        self.device = device
+        self.has_adapter = has_adapter
+        self.context_length = context_length
+        self._caches = {False: PrefixCache(), True: PrefixCache()}
+        self._end_ids = self._collect_end_ids()
+        self._grammar_info = None
+        self.prefix_cache_enabled = True
+
+    # ---- loading -------------------------------------------------------------------------
+    @classmethod
+    def load(cls, source: str, *, gguf_file: str | None = None, gguf_sha256: str | None = None,
+             adapter: str | None = None, dtype: str = "auto", max_seq_length: int = 4096,
+             quantize: str | None = None, progress: LoadProgress | None = None) -> "TransformersEngine":
+        torch = _torch()
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        device = pick_device()
+        torch_dtype = resolve_dtype(dtype, device)
+        folder = source
+        if gguf_file:
+            gguf_path = Path(source) / gguf_file
+            if not gguf_path.is_file():
+                raise ModelError(f"GGUF file not found: {gguf_path}")
+            folder = str(convert_gguf(gguf_path, gguf_sha256 or _file_sha256(gguf_path), torch_dtype, progress))
+        if progress:
+            progress("loading weights", 0, 1)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, device_map=device)
+        except OSError as exc:
+            raise ModelError(f"cannot load model {source!r}: {str(exc).splitlines()[0]}") from None
+        _fix_tokenizer(tokenizer)
+        if adapter:
+            try:
+                from peft import PeftModel
+
+                model = PeftModel.from_pretrained(model, adapter)
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"cannot load adapter {adapter!r}: {str(exc).splitlines()[0]}") from None
+        model.eval()
+        if quantize:
+            from .quantize import quantize_model
+
+            model = quantize_model(model, quantize, device)
+        if progress:
+            progress("loading weights", 1, 1)
+        return cls(model, tokenizer, model_id=source if not gguf_file else gguf_file, device=device,
+                   has_adapter=bool(adapter), context_length=max_seq_length)
+
+    def _collect_end_ids(self) -> set[int]:
+        ids = set()
+        for tok in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>"):
+            i = self.tokenizer.convert_tokens_to_ids(tok)
+            if isinstance(i, int) and i != self.tokenizer.unk_token_id and i >= 0:
+                ids.add(i)
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return ids
+
+    # ---- prompts -------------------------------------------------------------------------
+    def encode(self, messages: Sequence[Message], tools: list[dict] | None = None) -> list[int]:
+        text = self.tokenizer.apply_chat_template(list(messages), tools=tools, add_generation_prompt=True,
+                                                  tokenize=False)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.encode(messages))
+
+    # ---- grammar -------------------------------------------------------------------------
+    def compile_grammar(self, json_schema: dict) -> Any:
+        from .grammar import compile_json_schema
+
+        return compile_json_schema(self.tokenizer, json_schema, vocab_size=self._vocab_size())
+
+    def _vocab_size(self) -> int:
+        return int(self.model.get_output_embeddings().weight.shape[0])
+
+    # ---- generation ----------------------------------------------------------------------
+    def _adapter_context(self, adapter: bool):
+        if self.has_adapter and not adapter:
+            return self.model.disable_adapter()
+        return contextlib.nullcontext()
+
+    def reset_cache(self) -> None:
+        for cache in self._caches.values():
+            cache.reset()
+
+    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
+               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
+               tools: list[dict] | None = None) -> Iterator[str | Usage]:
+        torch = _torch()
+        timer = Timer()
+        prompt_ids = self.encode(messages, tools)
+        if len(prompt_ids) + max_new_tokens > self.context_length:
+            max_new_tokens = max(1, self.context_length - len(prompt_ids))
+        state = bool(adapter and self.has_adapter)
+        cache = self._caches[state]
+        matcher = grammar.matcher() if grammar is not None else None
+        generator = None
+        if sampling.temperature > 0 and sampling.seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(sampling.seed)
+        scanner = StopScanner(stop)
+        new_ids: list[int] = []
+        reason = "length"
+        reused = 0
+        prefill_seconds = 0.0
+        complete = False
+        decoded_upto = ""
+        try:
+            with torch.inference_mode(), self._adapter_context(state):
+                reused = self._reuse(cache, prompt_ids) if self.prefix_cache_enabled else 0
+                if not self.prefix_cache_enabled:
+                    cache.reset()
+                logits = self._forward(cache, prompt_ids[reused:])
+                prefill_seconds = timer.elapsed()
+                for _ in range(max_new_tokens):
+                    if self.cancel.cancelled:
+                        reason = "interrupted"
+                        break
+                    token = self._choose(logits, sampling, matcher, generator)
+                    if token in self._end_ids:
+                        reason = "eos"
+                        break
+                    new_ids.append(token)
+                    if matcher is not None:
+                        matcher.accept(token)
+                    text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
+                    if not text.endswith("\ufffd"):  # wait for a complete UTF-8 character
+                        piece, decoded_upto = text[len(decoded_upto):], text
+                        out = scanner.feed(piece)
+                        if out:
+                            yield out
+                        if scanner.stopped:
+                            reason = "stop"
+                            break
+                    if matcher is not None and matcher.is_terminated():
+                        reason = "stop"
+                        break
+                    logits = self._forward(cache, [token])
+                complete = True
+        finally:
+            if not complete:
+                cache.reset()  # interrupted mid-forward: the cache may not match its ids
+        if not scanner.stopped:
+            tail = scanner.flush()
+            if tail:
+                yield tail
+        yield Usage(prompt_tokens=len(prompt_ids), new_tokens=len(new_ids), seconds=timer.elapsed(),
+                    cached_tokens=reused, stop_reason=reason, prefill_seconds=prefill_seconds)
+
+    def _reuse(self, cache: PrefixCache, prompt_ids: list[int]) -> int:
+        """Crop the cache to the common prefix with this prompt; return the reused length."""
+        keep = common_prefix_length(cache.ids, prompt_ids)
+        keep = min(keep, len(prompt_ids) - 1)  # at least one token must be fed to get logits
+        if cache.kv is None or keep <= 0:
+            cache.reset()
+            return 0
+        if keep < len(cache.ids):
+            cache.kv.crop(keep)
+            cache.ids = cache.ids[:keep]
+        return keep
+
+    def _forward(self, cache: PrefixCache, ids: list[int]):
+        torch = _torch()
+        from transformers import DynamicCache
+
+        if cache.kv is None:
+            cache.kv = DynamicCache(config=self.model.config)
+        input_ids = torch.tensor([ids], device=self.device)
+        out = self.model(input_ids=input_ids, past_key_values=cache.kv, use_cache=True, logits_to_keep=1)
+        cache.kv = out.past_key_values
+        cache.ids = cache.ids + list(ids)
+        return out.logits[0, -1].float()
+
+    def _choose(self, logits, sampling: Sampling, matcher, generator) -> int:
+        torch = _torch()
+        if matcher is not None:
+            logits = matcher.mask(logits)
+        if sampling.temperature <= 0:
+            return int(torch.argmax(logits))
+        logits = logits / sampling.temperature
+        if sampling.top_k > 0:
+            kth = torch.topk(logits, min(sampling.top_k, logits.numel())).values[-1]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        if sampling.top_p < 1.0:
+            sorted_probs, order = torch.sort(probs, descending=True)
+            cumulative = torch.cumsum(sorted_probs, dim=-1)
+            drop = cumulative - sorted_probs > sampling.top_p
+            sorted_probs[drop] = 0.0
+            probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
+        return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
+
+
+def _file_sha256(path: Path) -> str:
+    """SHA-256 of a user's GGUF, remembered per (path, size, mtime) so it is computed once."""
+    import hashlib
+
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo_path = cache_dir() / "hashes.json"
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    if key in memo:
+        return memo[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(8 << 20):
+            digest.update(chunk)
+    memo[key] = digest.hexdigest()
+    memo_path.parent.mkdir(parents=True, exist_ok=True)
+    memo_path.write_text(json.dumps(memo))
+    return memo[key]
+
+
+logging.getLogger("transformers").setLevel(logging.ERROR)

@@ -1,0 +1,38 @@
+"""Profile to a loaded engine: assemble an embedded model if needed, then dispatch on `engine`."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..config import Profile
+from ..errors import ModelError
+from .base import Engine
+from .embedded import EMBEDDED, assemble
+
+LoadProgress = Callable[[str, int, int], None]
+
+
+def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engine:
+    source, gguf_file, sha256 = profile.source, profile.gguf_file, None
+    if profile.embedded_file:
+        model = EMBEDDED.get(profile.embedded_file)
+        if model is None:
+            raise ModelError(f"profile {profile.name!r}: no embedded model named {profile.embedded_file!r} "
+                             f"(known: {', '.join(EMBEDDED)})")
+        path = assemble(model, progress=(lambda done, total: progress("assembling model", done, total))
+                        if progress else None)
+        source, gguf_file, sha256 = str(path.parent), path.name, model.sha256
+    if profile.engine == "unsloth":
+        from .unsloth import UnslothEngine
+
+        return UnslothEngine.load(source, adapter=profile.adapter, max_seq_length=profile.max_seq_length,
+                                  progress=progress)
+    if profile.engine == "openai":
+        from .openai_engine import OpenAIEngine
+
+        return OpenAIEngine.from_profile(profile)
+    from .hf import TransformersEngine
+
+    return TransformersEngine.load(source, gguf_file=gguf_file, gguf_sha256=sha256, adapter=profile.adapter,
+                                   dtype=profile.dtype, max_seq_length=profile.max_seq_length,
+                                   quantize=None if profile.quantize == "none" else profile.quantize,
+                                   progress=progress)
