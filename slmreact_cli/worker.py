@@ -35,8 +35,9 @@ class CallResult:
 def result_text(value) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
+    if isinstance(value, float):
+        # Ten significant digits: exact enough, and short numbers are copied more faithfully by small models.
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.10g}"
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):

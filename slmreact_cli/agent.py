@@ -1,0 +1,212 @@
+"""The ReAct loop as a generator of events. It never prints.
+
+Reasoning turns run with the adapter off and stop at "PAUSE" or "Observation:", so the model never
+writes its own observations. Action lines go through the function-calling step (adapter on), every
+resulting call runs in order, and the results come back as one Observation. "Answer:" ends the run;
+the step limit ends it with a NoAnswer event. The conversation persists across questions (so the
+prefix cache serves earlier turns) until `reset()`.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from .calling import CallingStep
+from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
+                     ThoughtDelta, ToolCall)
+from .nesting import InnerCallFailed, find_nested, substitute
+from .models.base import Engine, Sampling, Usage
+from .parsing import parse_reply
+from .prompts import observation_message, question_message, reasoning_system_prompt
+from .tools import Registry
+from .worker import CallResult, ToolRunner
+
+Approver = Callable[[str, dict], bool]  # (tool name, arguments) -> run it?
+
+
+@dataclass
+class AgentSettings:
+    max_steps: int = 8
+    max_new_tokens: int = 256
+    stop: tuple[str, ...] = ("PAUSE", "Observation:")
+    constrained: bool = True
+    use_action_calls: bool = True
+    sampling: Sampling = Sampling()
+
+
+def call_key(name: str, arguments: dict) -> str:
+    return f"{name}:{json.dumps(arguments, sort_keys=True, default=str)}"
+
+
+def format_call(name: str, arguments: dict) -> str:
+    return f"{name}({', '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, v in arguments.items())})"
+
+
+class Agent:
+    def __init__(self, engine: Engine, registry: Registry, runner: ToolRunner,
+                 settings: AgentSettings | None = None, approve: Approver | None = None):
+        self.engine = engine
+        self.registry = registry
+        self.runner = runner
+        self.settings = settings or AgentSettings()
+        self.approve = approve
+        self.calling = CallingStep(engine, registry, constrained=self.settings.constrained,
+                                   use_action_calls=self.settings.use_action_calls,
+                                   max_new_tokens=self.settings.max_new_tokens)
+        self.system = {"role": "system", "content": reasoning_system_prompt(registry)}
+        self.history: list[dict] = []  # earlier questions' messages, full traces
+
+    def reset(self) -> None:
+        self.history = []
+
+    # ---- context window -----------------------------------------------------------------------
+    def _fit(self, messages: list[dict], turn_start: int) -> Iterator[Event]:
+        """Drop the oldest earlier questions until the prompt fits, with a notice."""
+        budget = self.engine.context_length - self.settings.max_new_tokens
+        dropped = 0
+        while self.history and self.engine.count_tokens(messages) > budget:
+            # history is a sequence of questions; each starts with a "Question:" user message
+            cut = next((i for i in range(1, len(self.history))
+                        if self.history[i]["role"] == "user" and self.history[i]["content"].startswith("Question:")),
+                       len(self.history))
+            del self.history[:cut]
+            del messages[1:1 + cut]
+            turn_start -= cut
+            dropped += 1
+        if dropped:
+            yield Notice(0, f"context window nearly full: forgot the {dropped} oldest question(s)")
+        if self.engine.count_tokens(messages) > budget:
+            raise OverflowError("the question and its steps no longer fit in the model's context window")
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def run(self, question: str) -> Iterator[Event]:
+        start = time.perf_counter()
+        messages = [self.system, *self.history, question_message(question)]
+        turn_start = len(messages) - 1
+        observations: list[str] = []
+        seen_calls: dict[str, str] = {}
+        new_tokens = 0
+        decode_seconds = 0.0
+        for step in range(1, self.settings.max_steps + 1):
+            try:
+                yield from self._fit(messages, turn_start)
+            except OverflowError as exc:
+                yield NoAnswer(step, str(exc), time.perf_counter() - start, step - 1)
+                return
+            text, usage = "", None
+            for chunk in self.engine.stream(messages, stop=self.settings.stop, adapter=False,
+                                            max_new_tokens=self.settings.max_new_tokens,
+                                            sampling=self.settings.sampling):
+                if isinstance(chunk, Usage):
+                    usage = chunk
+                else:
+                    text += chunk
+                    yield ThoughtDelta(step, chunk)
+            usage = usage or Usage(0, 0, 0.0)
+            new_tokens += usage.new_tokens
+            decode_seconds += usage.seconds - usage.prefill_seconds
+            yield ModelTurn(step, "reasoning", tuple(messages), text, usage.prompt_tokens, usage.cached_tokens,
+                            usage.new_tokens, usage.seconds, adapter=False)
+            if usage.stop_reason == "interrupted":
+                yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
+                return
+            reply = parse_reply(text)
+            yield Thought(step, reply.thought, usage.seconds, usage.new_tokens)
+            rate = new_tokens / decode_seconds if decode_seconds > 0 else 0.0
+
+            if not reply.actions:
+                answer = reply.answer
+                if answer is None and usage.stop_reason == "eos" and text.strip():
+                    answer = reply.thought or text.strip()  # the model answered outside the protocol
+                if answer:
+                    messages.append({"role": "assistant", "content": text.strip()})
+                    self.history = messages[1:]
+                    yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
+                    return
+                messages.append({"role": "assistant", "content": text.strip()})
+                messages.append(observation_message(
+                    "no Action or Answer found. Write an Action line with a tool call, or write the Answer."))
+                yield Error(step, "the reply had neither an Action nor an Answer; asked the model again")
+                continue
+
+            messages.append({"role": "assistant", "content": f"{text.rstrip()}\nPAUSE"})
+            for action in reply.actions:
+                yield Action(step, action)
+            plan = self.calling.run(question, observations, list(reply.actions))
+            for messages_sent, raw, turn_usage, constrained in plan.turns:
+                new_tokens += turn_usage.new_tokens
+                yield ModelTurn(step, "calling", tuple(messages_sent), raw, turn_usage.prompt_tokens,
+                                turn_usage.cached_tokens, turn_usage.new_tokens, turn_usage.seconds,
+                                adapter=True, constrained=constrained)
+            if plan.error is not None:
+                observation = (f"Error: the Action could not be turned into a valid tool call ({plan.error}). "
+                               f"Write the Action as a call of one of: {', '.join(self.registry.names())}.")
+                yield Error(step, f"function-calling step failed: {plan.error}")
+            elif not plan.calls:
+                observation = ("No tool fits that Action. Use one of the listed tools, or write the Answer "
+                               "if you know it.")
+                yield CallPlan(step, (), plan.source, tuple(plan.repairs), plan.retried)
+            else:
+                yield CallPlan(step, tuple(plan.calls), plan.source, tuple(plan.repairs), plan.retried)
+                lines = []
+                for call in plan.calls:
+                    arguments, failure = yield from self._resolve_nested(step, call, seen_calls, lines)
+                    if failure:
+                        lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {failure}")
+                        continue
+                    event = self._execute(step, call["name"], arguments, seen_calls)
+                    yield event
+                    shown = event.result if event.error is None else f"Error: {event.error}"
+                    lines.append(f"{format_call(event.name, event.arguments)} -> {shown}")
+                observation = lines[0].split(" -> ", 1)[1] if len(lines) == 1 else "\n" + "\n".join(lines)
+            observations.append(observation.strip())
+            yield Observation(step, observation.strip())
+            messages.append(observation_message(observation.strip(), question))
+        yield NoAnswer(self.settings.max_steps, f"no answer within {self.settings.max_steps} steps",
+                       time.perf_counter() - start, self.settings.max_steps)
+
+    def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str]):
+        """Run tool calls nested in string arguments first (see nesting.py); return the new arguments."""
+        arguments = dict(call["arguments"])
+        nested = find_nested(arguments, set(self.registry.tools))
+        if not nested:
+            return arguments, None
+        events: list[ToolCall] = []
+
+        def run(name: str, args: dict) -> tuple[bool, str]:
+            event = self._execute(step, name, args, seen)
+            events.append(event)
+            lines.append(f"{format_call(name, event.arguments)} -> "
+                         + (event.result if event.error is None else f"Error: {event.error}"))
+            return event.error is None, event.result if event.error is None else event.error
+
+        try:
+            for key, tree in nested.items():
+                arguments[key] = substitute(tree, self.calling.tool_params, run)
+        except InnerCallFailed as exc:
+            yield from events
+            return arguments, str(exc)
+        yield from events
+        yield Notice(step, f"ran the tool calls nested in the arguments of {call['name']} first")
+        return arguments, None
+
+    def _execute(self, step: int, name: str, arguments: dict, seen: dict[str, str]) -> ToolCall:
+        key = call_key(name, arguments)
+        if key in seen:
+            note = (f"you already called {format_call(name, arguments)} and got: {seen[key]}. "
+                    "Do not repeat the call; use that result or write the Answer.")
+            return ToolCall(step, name, arguments, None, note, 0.0, repeated=True)
+        if self.approve is not None and not self.approve(name, arguments):
+            return ToolCall(step, name, arguments, None, "the user declined to run this call", 0.0)
+        outcome: CallResult = self.runner.call(name, arguments)
+        tool = self.registry.get(name)
+        shown_args = arguments
+        if tool is not None and outcome.ok:
+            shown_args = tool.validate(arguments)
+        if outcome.ok:
+            seen[key] = outcome.text
+            return ToolCall(step, name, shown_args, outcome.text, None, outcome.seconds, outcome.truncated_chars)
+        seen[key] = f"Error: {outcome.text}"
+        return ToolCall(step, name, shown_args, None, outcome.text, outcome.seconds, outcome.truncated_chars)

@@ -1,0 +1,125 @@
+"""The function-calling step: an Action to validated JSON calls.
+
+First, an Action that already is a well-formed call of a known tool (`name(arg=value)`) is taken as
+is. Otherwise the model is asked, with the adapter on, to write the JSON list of calls; its
+decoder is constrained to the tools' schemas where the engine supports it, so the output is valid
+by construction. Unconstrained output goes through the tolerant parser; if it still fails, one
+retry shows the model its error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models.base import Engine, Sampling, Usage
+from .parsing import ParsedCalls, parse_action, parse_calls
+from .prompts import calling_system_prompt, calling_user_message
+from .tools import Registry
+
+
+def calls_schema(registry: Registry, max_calls: int = 8) -> dict:
+    """JSON schema of a list of calls: each a known tool name with arguments matching its schema."""
+    variants = []
+    for tool in registry.tools.values():
+        variants.append({
+            "type": "object",
+            "properties": {"name": {"const": tool.name}, "arguments": strict_schema(tool.parameters)},
+            "required": ["name", "arguments"],
+            "additionalProperties": False,
+        })
+    return {"type": "array", "items": {"anyOf": variants}, "maxItems": max_calls}
+
+
+def strict_schema(schema: dict) -> dict:
+    """Standard JSON schema from get_json_schema's output: `nullable` becomes a union with null,
+    and objects with listed properties accept no others."""
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v for k, v in schema.items() if k not in ("nullable", "description")}
+    if "properties" in out:
+        out["properties"] = {k: strict_schema(v) for k, v in out["properties"].items()}
+        out.setdefault("additionalProperties", False)
+    if isinstance(out.get("items"), dict):
+        out["items"] = strict_schema(out["items"])
+    if isinstance(out.get("additionalProperties"), dict):
+        out["additionalProperties"] = strict_schema(out["additionalProperties"])
+    if schema.get("nullable"):
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@dataclass
+class CallingResult:
+    calls: list[dict]
+    source: str  # "action" or "calling-step"
+    repairs: list[str] = field(default_factory=list)
+    retried: bool = False
+    error: str | None = None  # set when no valid calls could be produced
+    turns: list[tuple[list[dict], str, Usage, bool]] = field(default_factory=list)  # (messages, raw, usage, constrained)
+
+
+class CallingStep:
+    def __init__(self, engine: Engine, registry: Registry, *, constrained: bool = True,
+                 use_action_calls: bool = True, max_new_tokens: int = 256):
+        self.engine = engine
+        self.registry = registry
+        self.use_action_calls = use_action_calls
+        self.max_new_tokens = max_new_tokens
+        self.system = {"role": "system", "content": calling_system_prompt(registry)}
+        self.tool_params = {n: list(t.parameters.get("properties", {})) for n, t in registry.tools.items()}
+        self.grammar = None
+        if constrained and engine.supports_grammar and registry.tools:
+            self.grammar = engine.compile_grammar(calls_schema(registry))
+
+    def validation_errors(self, calls: list[dict]) -> list[str]:
+        errors = []
+        for call in calls:
+            tool = self.registry.get(call["name"])
+            if tool is None:
+                errors.append(f"unknown tool {call['name']!r} (valid: {', '.join(self.registry.names())})")
+                continue
+            try:
+                tool.validate(call["arguments"])
+            except ValueError as exc:
+                errors.append(str(exc))
+        return errors
+
+    def from_action_text(self, actions: list[str]) -> list[dict] | None:
+        """Calls written directly in the Action lines, if every line is a valid call."""
+        calls: list[dict] = []
+        for action in actions:
+            parsed = parse_action(action, self.tool_params)
+            if not parsed:
+                return None
+            calls.extend(parsed)
+        return calls if calls and not self.validation_errors(calls) else None
+
+    def run(self, question: str, observations: list[str], actions: list[str]) -> CallingResult:
+        if self.use_action_calls:
+            direct = self.from_action_text(actions)
+            if direct is not None:
+                return CallingResult(direct, "action")
+        action_text = "\n".join(actions)
+        messages = [self.system, calling_user_message(question, observations, action_text)]
+        result = CallingResult([], "calling-step")
+        parsed, error = self._ask(messages, result, constrained=self.grammar is not None)
+        if error is not None:
+            result.retried = True
+            retry = messages + [{"role": "assistant", "content": result.turns[-1][1]},
+                                {"role": "user", "content": f"That reply is not valid: {error}. "
+                                                            "Reply with the corrected JSON list only."}]
+            parsed, error = self._ask(retry, result, constrained=self.grammar is not None)
+        result.error = error
+        if error is None:
+            result.calls = parsed.calls
+        return result
+
+    def _ask(self, messages: list[dict], result: CallingResult, constrained: bool) -> tuple[ParsedCalls, str | None]:
+        gen = self.engine.generate(messages, adapter=True, max_new_tokens=self.max_new_tokens,
+                                   sampling=Sampling(), grammar=self.grammar if constrained else None)
+        result.turns.append((messages, gen.text, gen.usage, constrained))
+        parsed = parse_calls(gen.text, self.tool_params)
+        result.repairs.extend(parsed.repairs)
+        if not parsed.ok:
+            return parsed, parsed.error
+        errors = self.validation_errors(parsed.calls)
+        return parsed, "; ".join(errors) if errors else None

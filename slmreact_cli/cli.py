@@ -1,0 +1,276 @@
+"""The Typer app: reads flags, wires the parts, maps known errors to exit codes.
+
+Exit codes: 0 answered, 1 no answer, 2 usage error (bad flags, config, tools, model), 130 Ctrl-C.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from .errors import SlmreactError
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None,
+                  help="A ReAct agent on a small local model that answers questions with your Python functions.")
+
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Profile name, .gguf file or model folder.")]
+ToolsOpt = Annotated[Optional[list[str]], typer.Option(
+    "--tools", "-t", help="Tool module: a .py path or a dotted module name (repeatable). Default: the shipped tools.")]
+StepsOpt = Annotated[int, typer.Option("--max-steps", min=1, max=64, help="Step limit per question.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show the full trace: prompts, raw output, timings.")]
+GrammarOpt = Annotated[Optional[bool], typer.Option(
+    "--grammar/--no-grammar", help="Constrain function calls to the tools' schemas (default: the profile's setting).")]
+TimeoutOpt = Annotated[float, typer.Option("--tool-timeout", min=0.1, help="Seconds before a tool call is stopped.")]
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True)
+
+
+class LoadDisplay:
+    """Model loading progress on stderr: a byte bar while assembling, a step bar while converting."""
+
+    def __init__(self, console: Console):
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 DownloadColumn(), TimeElapsedColumn(), console=console, transient=True)
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total if total > 1 else None)
+        self.progress.update(self.tasks[stage], completed=done)
+
+    def __enter__(self) -> "LoadDisplay":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+
+@contextmanager
+def loaded_session(options, console: Console) -> Iterator:
+    from .session import open_session
+
+    with LoadDisplay(console) as display:
+        session = open_session(options, progress=display)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _options(model, tools, max_steps, grammar, tool_timeout):
+    from .session import SessionOptions
+
+    return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=grammar,
+                          tool_timeout=tool_timeout)
+
+
+def _check_question(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise typer.BadParameter("the question is empty")
+    if len(question) > 20_000:
+        raise typer.BadParameter(f"the question is too long ({len(question)} characters; the limit is 20000)")
+    return question
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    model: ModelOpt = None,
+    tools: ToolsOpt = None,
+    max_steps: StepsOpt = 8,
+    verbose: VerboseOpt = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the run as one JSON object.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the answer on stdout.")] = False,
+    grammar: GrammarOpt = None,
+    tool_timeout: TimeoutOpt = 30.0,
+) -> None:
+    """Answer one question and exit."""
+    from .render import PanelRenderer, RecordBuilder
+
+    question = _check_question(question)
+    err = stderr_console()
+    plain_stdout = quiet or json_out or not sys.stdout.isatty()
+    panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout), err) as session:
+        record = RecordBuilder(question, session.model_name)
+        try:
+            for event in session.agent.run(question):
+                record(event)
+                panels(event)
+        finally:
+            panels.close()
+    result = record.result()
+    if json_out:
+        print(json.dumps(result, ensure_ascii=False))
+    elif plain_stdout and result["answer"] is not None:
+        print(result["answer"])
+    raise typer.Exit(0 if result["answer"] is not None else 1)
+
+
+def _read_batch_lines(source: str) -> Iterator[tuple[int, bytes]]:
+    stream = sys.stdin.buffer if source == "-" else open(source, "rb")
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _batch_item(number: int, line: bytes) -> tuple[dict | None, str | None]:
+    try:
+        item = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, f"line {number}: not valid UTF-8"
+    except ValueError as exc:
+        return None, f"line {number}: invalid JSON ({exc.msg})"
+    if not isinstance(item, dict) or "id" not in item or not isinstance(item.get("question"), str):
+        return item if isinstance(item, dict) else None, f"line {number}: needs an \"id\" and a string \"question\""
+    if not item["question"].strip():
+        return item, f"line {number}: the question is empty"
+    return item, None
+
+
+@app.command()
+def batch(
+    file: Annotated[str, typer.Argument(help="JSON lines with \"id\" and \"question\", or - for stdin.")],
+    model: ModelOpt = None,
+    tools: ToolsOpt = None,
+    max_steps: StepsOpt = 8,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write results here instead of stdout.")] = None,
+    grammar: GrammarOpt = None,
+    tool_timeout: TimeoutOpt = 30.0,
+) -> None:
+    """Answer many questions with one model load; one JSON line out per line in, in order."""
+    from .render import RecordBuilder
+
+    if file != "-" and not Path(file).is_file():
+        raise typer.BadParameter(f"batch file not found: {file}")
+    err = stderr_console()
+    sink = open(out, "w", encoding="utf-8") if out else sys.stdout
+    answered = total = 0
+    try:
+        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout), err) as session:
+            for number, line in _read_batch_lines(file):
+                total += 1
+                item, problem = _batch_item(number, line)
+                record = RecordBuilder(item.get("question") if item else None, session.model_name,
+                                       item.get("id") if item else None)
+                if problem:
+                    record.record["error"] = problem
+                else:
+                    session.agent.reset()
+                    for event in session.agent.run(item["question"]):
+                        record(event)
+                result = record.result()
+                answered += result["answer"] is not None
+                sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+                sink.flush()
+                status = "answered" if result["answer"] is not None else f"no answer ({result['error']})"
+                err.print(f"[{total}] {result['id']}: {status} in {result['seconds']:.1f} s", markup=False,
+                          highlight=False)
+    finally:
+        if out:
+            sink.close()
+    err.print(f"{answered}/{total} answered", markup=False, highlight=False)
+
+
+@app.command("tools")
+def list_tools(
+    tools: ToolsOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the tools with the schema the model sees, and the functions skipped and why."""
+    from .tools import load_registry
+
+    registry = load_registry(tools)
+    if json_out:
+        print(json.dumps({"tools": registry.schemas(),
+                          "skipped": [vars(s) for s in registry.skipped]}, indent=2, ensure_ascii=False))
+        return
+    from .render_tables import tools_table
+
+    console = Console()
+    console.print(tools_table(registry))
+
+
+@app.command("models")
+def list_models(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the model profiles: which are installed or available, their size, and the default."""
+    from .render_tables import model_rows, models_table
+
+    rows = model_rows()
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    Console().print(models_table(rows))
+
+
+@app.command()
+def chat(
+    model: ModelOpt = None,
+    tools: ToolsOpt = None,
+    max_steps: StepsOpt = 8,
+    verbose: VerboseOpt = False,
+    grammar: GrammarOpt = None,
+    tool_timeout: TimeoutOpt = 30.0,
+) -> None:
+    """Start the interactive session (the default command)."""
+    from .repl import run_repl
+
+    console = Console()
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout), stderr_console()) as session:
+        run_repl(session, console, verbose=verbose)
+
+
+@app.callback(invoke_without_command=True)
+def root(ctx: typer.Context) -> None:
+    """slmreact with no command starts `chat`."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chat)
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        app(standalone_mode=False)
+    except SlmreactError as exc:
+        stderr_console().print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.BadParameter, typer.Abort) as exc:
+        _click_error(exc)
+    except KeyboardInterrupt:
+        stderr_console().print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unforeseen: one line, no traceback
+        import click
+
+        if isinstance(exc, click.ClickException):
+            _click_error(exc)
+        if os.environ.get("SLMREACT_DEBUG"):
+            raise
+        stderr_console().print(f"error: {type(exc).__name__}: {exc} (set SLMREACT_DEBUG=1 for details)",
+                               markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+def _click_error(exc) -> None:
+    import click
+
+    if isinstance(exc, click.exceptions.Abort):
+        sys.exit(130)
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    stderr_console().print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code if isinstance(exc, click.ClickException) else 2)

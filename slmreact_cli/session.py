@@ -1,0 +1,69 @@
+"""One loaded session: profile, engine, tools and agent, wired once and shared by ask, batch and chat."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .agent import Agent, AgentSettings, Approver
+from .config import Profile, resolve_model
+from .models.base import Engine, Sampling
+from .tools import DEFAULT_TIMEOUT, Registry, load_registry
+from .worker import ToolRunner
+
+LoadProgress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SessionOptions:
+    model: str | None = None
+    tools: list[str] | None = None
+    max_steps: int = 8
+    constrained: bool | None = None  # None: the profile's setting
+    tool_timeout: float = DEFAULT_TIMEOUT
+
+
+class Session:
+    def __init__(self, profile: Profile, engine: Engine, registry: Registry, runner: ToolRunner,
+                 options: SessionOptions, approve: Approver | None = None):
+        self.profile = profile
+        self.engine = engine
+        self.registry = registry
+        self.runner = runner
+        self.options = options
+        gen = profile.generation
+        constrained = profile.constrained if options.constrained is None else options.constrained
+        self.settings = AgentSettings(
+            max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
+            constrained=constrained,
+            sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
+        self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
+
+    @property
+    def model_name(self) -> str:
+        return self.profile.name
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_session(options: SessionOptions, progress: LoadProgress | None = None,
+                 approve: Approver | None = None) -> Session:
+    """Tools first (cheap errors fail fast), then the model, which is the slow part."""
+    profile = resolve_model(options.model)
+    registry = load_registry(options.tools)
+    runner = ToolRunner(registry, timeout=options.tool_timeout)
+    runner.start()  # the worker imports the tools while the model loads
+    try:
+        from .models.loader import load_engine
+
+        engine = load_engine(profile, progress)
+    except BaseException:
+        runner.close()
+        raise
+    return Session(profile, engine, registry, runner, options, approve)

@@ -1,0 +1,43 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SMALL_PROFILE = "qwen2.5-coder-0.5b"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An isolated SLMREACT_HOME (config, data) that still shares the real model cache."""
+    monkeypatch.setenv("SLMREACT_HOME", str(tmp_path / "home"))
+    if "SLMREACT_CACHE_DIR" not in os.environ:
+        import platformdirs
+
+        monkeypatch.setenv("SLMREACT_CACHE_DIR", platformdirs.user_cache_dir("slmreact"))
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="session")
+def small_engine():
+    """The real embedded 0.5B on CPU, loaded once for the whole test session."""
+    from slmreact_cli.config import resolve_model
+    from slmreact_cli.models.loader import load_engine
+
+    return load_engine(resolve_model(SMALL_PROFILE))
+
+
+@pytest.fixture
+def tools_dir(tmp_path):
+    """A temporary folder to write tool modules into."""
+    path = tmp_path / "toolmods"
+    path.mkdir()
+    return path
+
+
+def write_module(folder: Path, name: str, source: str) -> str:
+    path = folder / f"{name}.py"
+    path.write_text(source)
+    return str(path)

@@ -1,0 +1,170 @@
+"""The ReAct loop against a strict scripted engine: every model call is expected, none is left over."""
+import pytest
+
+from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.events import Answer, CallPlan, NoAnswer, Observation, ThoughtDelta, ToolCall
+from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.paths import bundled
+from slmreact_cli.tools import load_registry
+from slmreact_cli.worker import ToolRunner
+
+from conftest import DATA
+
+SAMPLE = str(DATA / "sample_tools.py")
+CALCULATOR = str(bundled("tools") / "calculator.py")
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry([SAMPLE, CALCULATOR])
+
+
+@pytest.fixture(scope="module")
+def runner(registry):
+    with ToolRunner(registry, timeout=1.0) as r:
+        yield r
+
+
+def run(registry, runner, replies, question="q?", **settings):
+    engine = ScriptedEngine(replies=list(replies))
+    agent = Agent(engine, registry, runner, AgentSettings(**settings))
+    events = list(agent.run(question))
+    assert engine.unused() == [], "the script had replies the loop never asked for"
+    return engine, agent, events
+
+
+def of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_answer_without_tool(registry, runner):
+    engine, _, events = run(registry, runner, [Reply("Thought: I know this.\nAnswer: 56")])
+    assert of(events, Answer)[0].text == "56"
+    assert of(events, ToolCall) == []
+    assert engine.calls[0].adapter is False
+    assert "PAUSE" in engine.calls[0].stop and "Observation:" in engine.calls[0].stop
+    assert "".join(e.text for e in of(events, ThoughtDelta)).startswith("Thought: I know this.")
+
+
+def test_one_call_written_as_a_call_skips_the_calling_model(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply('Thought: look it up\nAction: lookup(key="a")\nPAUSE'),
+        Reply("Answer: the value is 10"),
+    ])
+    calls = of(events, ToolCall)
+    assert [(c.name, c.arguments, c.result) for c in calls] == [("lookup", {"key": "a"}, "10")]
+    assert of(events, CallPlan)[0].source == "action"
+    assert of(events, Observation)[0].text == "10"
+    assert engine.calls[1].messages[-1]["content"].startswith("Observation: 10")
+    assert of(events, Answer)[0].text == "the value is 10"
+
+
+def test_chained_calls_feed_results_forward(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="b")'),
+        Reply("Thought: now add\nAction: add(x=32, y=10)"),
+        Reply("Answer: 42"),
+    ])
+    assert [c.result for c in of(events, ToolCall)] == ["32", "42"]
+    assert of(events, Answer)[0].steps == 3
+
+
+def test_several_calls_in_one_step_all_run_in_order(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")\nAction: lookup(key="c")'),
+        Reply("Answer: 17"),
+    ])
+    assert [c.arguments["key"] for c in of(events, ToolCall)] == ["a", "c"]
+    text = of(events, Observation)[0].text
+    assert 'lookup(key="a") -> 10' in text and 'lookup(key="c") -> 7' in text
+
+
+def test_calling_step_runs_with_adapter_and_context_and_repairs_json(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply("Action: look up key a"),
+        Reply("```json\n[{'name': 'lookup', 'arguments': {'key': 'a'}},]\n```", adapter=True),
+        Reply("Action: add 5 to it"),
+        Reply('Sure: {"function": {"name": "add", "arguments": "{\\"x\\": 10, \\"y\\": 5}"}}', adapter=True),
+        Reply("Answer: 15"),
+    ], question="What is a plus 5?")
+    plans = of(events, CallPlan)
+    assert [p.source for p in plans] == ["calling-step", "calling-step"]
+    assert "code fence removed" in plans[0].repairs
+    assert "call nested under 'function'" in plans[1].repairs
+    assert [c.result for c in of(events, ToolCall)] == ["10", "15"]
+    calling_prompt = engine.calls[3].messages[-1]["content"]
+    assert "What is a plus 5?" in calling_prompt and "- 10" in calling_prompt and "add 5 to it" in calling_prompt
+
+
+def test_unknown_tool_becomes_an_observation_listing_valid_tools(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: fetch_weather(city="Oslo")'),
+        Reply('[{"name": "fetch_weather", "arguments": {"city": "Oslo"}}]', adapter=True),
+        Reply('[{"name": "fetch_weather", "arguments": {"city": "Oslo"}}]', adapter=True),  # the one retry
+        Reply("Answer: I cannot get the weather."),
+    ])
+    observation = of(events, Observation)[0].text
+    assert "unknown tool 'fetch_weather'" in observation and "lookup" in observation and "add" in observation
+    assert of(events, Answer)
+
+
+def test_tool_exception_is_an_observation(registry, runner):
+    _, _, events = run(registry, runner, [Reply('Action: lookup(key="z")'), Reply("Answer: not available")])
+    assert of(events, Observation)[0].text == "Error: ValueError: no such key: 'z'"
+
+
+def test_hanging_tool_times_out_and_the_run_goes_on(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply("Action: hang(seconds=30)"),
+        Reply('Action: lookup(key="a")'),
+        Reply("Answer: 10"),
+    ])
+    first, second = of(events, ToolCall)
+    assert first.error.startswith("TimeoutError") and second.result == "10"
+
+
+def test_step_limit_ends_with_no_answer(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'),
+        Reply('Action: lookup(key="b")'),
+    ], max_steps=2)
+    assert isinstance(events[-1], NoAnswer) and "2 steps" in events[-1].reason
+
+
+def test_repeated_call_is_reported_not_rerun(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'),
+        Reply('Action: lookup(key="a")'),
+        Reply("Answer: 10"),
+    ])
+    first, second = of(events, ToolCall)
+    assert not first.repeated and second.repeated and second.result is None
+    assert "already called" in of(events, Observation)[1].text
+
+
+def test_nested_tool_calls_in_a_string_argument_run_first(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply("Action: calculate(expression=\"lookup('b') * 2\")"),
+        Reply("Answer: 64"),
+    ])
+    calls = of(events, ToolCall)
+    assert [(c.name, c.result) for c in calls] == [("lookup", "32"), ("calculate", "64")]
+    assert calls[1].arguments == {"expression": "32 * 2"}
+
+
+def test_session_memory_and_reset(registry, runner):
+    engine = ScriptedEngine(replies=[Reply("Answer: first"), Reply("Answer: second"), Reply("Answer: third")])
+    agent = Agent(engine, registry, runner)
+    list(agent.run("Q1"))
+    list(agent.run("Q2"))
+    assert any(m["content"] == "Question: Q1" for m in engine.calls[1].messages)
+    agent.reset()
+    list(agent.run("Q3"))
+    assert not any(m["content"] == "Question: Q1" for m in engine.calls[2].messages)
+    assert engine.unused() == []
+
+
+def test_system_prompt_is_identical_across_steps(registry, runner):
+    engine, _, _ = run(registry, runner, [Reply('Action: lookup(key="a")'), Reply("Answer: 10")])
+    assert engine.calls[0].messages[0] == engine.calls[1].messages[0]
+    assert "<function" not in engine.calls[0].messages[0]["content"]  # no function reprs in the prompt

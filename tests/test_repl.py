@@ -1,0 +1,65 @@
+"""The REPL driven through prompt-toolkit's pipe input, over a scripted engine."""
+import io
+from types import SimpleNamespace
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
+
+from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.config import resolve_model
+from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.repl import make_prompt_session, run_repl
+from slmreact_cli.tools import load_registry
+from slmreact_cli.worker import ToolRunner
+
+
+@pytest.fixture
+def repl(tmp_path):
+    registry = load_registry(None)
+    runner = ToolRunner(registry)
+
+    def start(replies, lines):
+        engine = ScriptedEngine(replies=list(replies))
+        session = SimpleNamespace(engine=engine, registry=registry, profile=resolve_model("qwen2.5-coder-0.5b"),
+                                  agent=Agent(engine, registry, runner), settings=AgentSettings(),
+                                  model_name="scripted")
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=100, color_system=None)
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            pipe.send_text("".join(line + "\r" for line in lines))
+            pipe.close()
+            prompt = make_prompt_session(registry.names(), history=InMemoryHistory())
+            run_repl(session, console, prompt_session=prompt)
+        return engine, buffer.getvalue()
+
+    yield start
+    runner.close()
+
+
+def test_slash_commands_and_a_question(repl, tmp_path):
+    saved = tmp_path / "t.md"
+    engine, out = repl(
+        [Reply('Action: calculate(expression="6*7")'), Reply("Answer: 42")],
+        ["/help", "/tools", "What is 6 times 7?", f"/save {saved}", "/nope", "/exit"])
+    assert "/reset" in out and "/verbose on|off" in out  # help lists the registry
+    assert "convert_units" in out  # /tools table
+    assert "Answer" in out and "42" in out
+    assert "unknown command /nope" in out
+    assert "## What is 6 times 7?" in saved.read_text()
+    assert engine.unused() == []
+
+
+def test_reset_forgets_the_conversation(repl):
+    engine, out = repl([Reply("Answer: one"), Reply("Answer: two")], ["first?", "/reset", "second?"])
+    assert "conversation cleared" in out
+    assert not any("first?" in m["content"] for m in engine.calls[1].messages)
+
+
+def test_an_error_turn_does_not_end_the_session(repl):
+    # The script is empty for the first question: the engine raises, the REPL prints one line and goes on.
+    engine, out = repl([], ["this fails", "/verbose on", "/exit"])
+    assert "error:" in out and "verbose on" in out

@@ -1,0 +1,165 @@
+"""The registry (schemas, validation, broken modules) and the isolated runner (faults)."""
+import pytest
+
+from slmreact_cli.errors import ToolLoadError
+from slmreact_cli.tools import load_registry
+from slmreact_cli.worker import ToolRunner
+
+from conftest import DATA, write_module
+
+SAMPLE = str(DATA / "sample_tools.py")
+
+GOOD = '''
+def area(width: float, height: float) -> float:
+    """Area of a rectangle.
+
+    Args:
+        width: Width in metres.
+        height: Height in metres.
+    """
+    return width * height
+'''
+
+
+def test_default_tools_load():
+    registry = load_registry(None)
+    assert {"calculate", "convert_units", "add_days", "days_between"} <= set(registry.names())
+
+
+def test_dotted_module_name(tools_dir, monkeypatch):
+    write_module(tools_dir, "mytools_pkg_mod", GOOD)
+    monkeypatch.syspath_prepend(str(tools_dir))
+    assert load_registry(["mytools_pkg_mod"]).names() == ["area"]
+
+
+def test_schema_and_coercion():
+    registry = load_registry([SAMPLE])
+    add = registry.get("add")
+    assert add.parameters["properties"]["x"] == {"type": "integer", "description": "The first integer."}
+    assert add.validate({"x": "3", "y": 4}) == {"x": 3, "y": 4}
+    with pytest.raises(ValueError, match="y: Field required"):
+        add.validate({"x": 1})
+    with pytest.raises(ValueError, match="unknown argument"):
+        add.validate({"x": 1, "y": 2, "z": 3})
+
+
+def test_literal_optional_and_containers(tools_dir):
+    path = write_module(tools_dir, "typed", '''
+from typing import Literal, Optional
+
+def pick(mode: Literal["fast", "slow"], limit: Optional[int] = None, tags: list[str] = None, flag: bool = False) -> str:
+    """Pick something.
+
+    Args:
+        mode: The mode.
+        limit: An optional limit.
+        tags: Some tags.
+        flag: A flag.
+    """
+    return mode
+''')
+    tool = load_registry([path]).get("pick")
+    assert tool.parameters["properties"]["mode"]["enum"] == ["fast", "slow"]
+    assert tool.validate({"mode": "fast", "limit": "5", "flag": "true"}) == {"mode": "fast", "limit": 5, "flag": True}
+    with pytest.raises(ValueError):
+        tool.validate({"mode": "medium"})
+
+
+def test_undocumented_function_is_skipped_with_a_reason(tools_dir):
+    path = write_module(tools_dir, "partial", GOOD + '''
+def nodoc(x: int) -> int:
+    return x
+
+def nohints(x):
+    """Has a docstring.
+
+    Args:
+        x: a value
+    """
+    return x
+
+def _private(x: int) -> int:
+    """Hidden."""
+    return x
+''')
+    registry = load_registry([path])
+    assert registry.names() == ["area"]
+    reasons = {s.name: s.reason for s in registry.skipped}
+    assert set(reasons) == {"nodoc", "nohints"}
+    assert "docstring" in reasons["nodoc"] and "type hints" in reasons["nohints"]
+
+
+@pytest.mark.parametrize("source, message", [
+    ("def broken(:\n    pass\n", "syntax error at line 1"),
+    ("import module_that_does_not_exist_xyz\n", "cannot import 'module_that_does_not_exist_xyz'"),
+    ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
+    ("X = 1\n", "has no usable functions"),
+    ("def gen(n: int):\n    '''Numbers.\n\n    Args:\n        n: how many\n    '''\n    yield n\n",
+     "generator functions are not supported"),
+])
+def test_broken_modules_give_one_clear_error(tools_dir, source, message):
+    path = write_module(tools_dir, "broken", source)
+    with pytest.raises(ToolLoadError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_registry([path])
+
+
+def test_missing_file_and_name_clash(tools_dir):
+    with pytest.raises(ToolLoadError, match="not found"):
+        load_registry([str(tools_dir / "nope.py")])
+    a = write_module(tools_dir, "one", GOOD)
+    b = write_module(tools_dir, "two", GOOD)
+    with pytest.raises(ToolLoadError, match="clash: 'area'"):
+        load_registry([a, b])
+
+
+def test_async_tools_are_supported(tools_dir):
+    path = write_module(tools_dir, "asynctools", '''
+import asyncio
+
+async def slow_double(x: int) -> int:
+    """Double a number, asynchronously.
+
+    Args:
+        x: The number.
+    """
+    await asyncio.sleep(0.01)
+    return 2 * x
+''')
+    registry = load_registry([path])
+    with ToolRunner(registry) as runner:
+        assert runner.call("slow_double", {"x": 21}).text == "42"
+
+
+@pytest.fixture(scope="module")
+def runner():
+    with ToolRunner(load_registry([SAMPLE]), timeout=1.0, max_chars=1000) as r:
+        yield r
+
+
+def test_fault_raise(runner):
+    result = runner.call("lookup", {"key": "nope"})
+    assert not result.ok and result.text == "ValueError: no such key: 'nope'"
+
+
+def test_fault_hang_is_stopped_and_the_next_call_works(runner):
+    result = runner.call("hang", {"seconds": 60})
+    assert not result.ok and result.text.startswith("TimeoutError") and result.seconds < 5
+    assert runner.call("add", {"x": 1, "y": 2}).text == "3"
+
+
+def test_fault_sys_exit_and_os_exit(runner):
+    assert runner.call("quit_process", {"code": 3}).text == "SystemExit: 3"
+    crashed = runner.call("hard_exit", {"code": 7})
+    assert not crashed.ok and "exit code 7" in crashed.text
+    assert runner.call("add", {"x": 2, "y": 2}).text == "4"
+
+
+def test_fault_huge_result_is_truncated(runner):
+    result = runner.call("huge", {"megabytes": 10})
+    assert result.ok and result.truncated_chars == 10 * 1024 * 1024 - 1000
+    assert len(result.text) < 1100 and "more characters not shown" in result.text
+
+
+def test_unknown_tool_and_bad_arguments(runner):
+    assert "valid tools are: lookup, add" in runner.call("nope", {}).text
+    assert runner.call("add", {"x": "seven", "y": 1}).text.startswith("ValueError: invalid arguments for add")
