@@ -9,6 +9,7 @@ prefix cache serves earlier turns) until `reset()`.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -19,7 +20,7 @@ from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer
 from .nesting import InnerCallFailed, find_nested, substitute
 from .models.base import Engine, Sampling, Usage
 from .parsing import parse_reply
-from .prompts import observation_message, question_message, reasoning_system_prompt
+from .prompts import TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -44,6 +45,18 @@ def format_call(name: str, arguments: dict) -> str:
     return f"{name}({', '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, v in arguments.items())})"
 
 
+_LEADING_LABEL = re.compile(r"\s*(Action|Answer|Final Answer)\s*:", re.IGNORECASE)
+
+
+def turn_text(generated: str) -> str:
+    """The turn as the parser should see it: the prefilled "Thought:" plus what the model wrote,
+    which may repeat the label or skip the thought and start with an Action or Answer."""
+    body = generated.lstrip()
+    if body.lower().startswith(TURN_PREFIX.lower()):
+        body = body[len(TURN_PREFIX):].lstrip()
+    return body if _LEADING_LABEL.match(body) else f"{TURN_PREFIX} {body}"
+
+
 class Agent:
     def __init__(self, engine: Engine, registry: Registry, runner: ToolRunner,
                  settings: AgentSettings | None = None, approve: Approver | None = None):
@@ -62,7 +75,7 @@ class Agent:
         self.history = []
 
     # ---- context window -----------------------------------------------------------------------
-    def _fit(self, messages: list[dict], turn_start: int) -> Iterator[Event]:
+    def _fit(self, messages: list[dict], base: list[dict]) -> Iterator[Event]:
         """Drop the oldest earlier questions until the prompt fits, with a notice."""
         budget = self.engine.context_length - self.settings.max_new_tokens
         dropped = 0
@@ -73,7 +86,7 @@ class Agent:
                        len(self.history))
             del self.history[:cut]
             del messages[1:1 + cut]
-            turn_start -= cut
+            del base[1:1 + cut]
             dropped += 1
         if dropped:
             yield Notice(0, f"context window nearly full: forgot the {dropped} oldest question(s)")
@@ -82,20 +95,25 @@ class Agent:
 
     # ---- the loop ----------------------------------------------------------------------------
     def run(self, question: str) -> Iterator[Event]:
+        """Answer one question. The steps so far form one assistant message that the model continues
+        (a scratchpad): small models keep the protocol far better that way than across chat turns,
+        and each step extends the cached prefix instead of adding template tokens."""
         start = time.perf_counter()
-        messages = [self.system, *self.history, question_message(question)]
-        turn_start = len(messages) - 1
+        base = [self.system, *self.history, question_message(question)]
+        scratch = ""
         observations: list[str] = []
         seen_calls: dict[str, str] = {}
         new_tokens = 0
         decode_seconds = 0.0
         for step in range(1, self.settings.max_steps + 1):
+            messages = base + [{"role": "assistant", "content": scratch + TURN_PREFIX}]
             try:
-                yield from self._fit(messages, turn_start)
+                yield from self._fit(messages, base)
             except OverflowError as exc:
                 yield NoAnswer(step, str(exc), time.perf_counter() - start, step - 1)
                 return
             text, usage = "", None
+            yield ThoughtDelta(step, TURN_PREFIX)
             for chunk in self.engine.stream(messages, stop=self.settings.stop, adapter=False,
                                             max_new_tokens=self.settings.max_new_tokens,
                                             sampling=self.settings.sampling):
@@ -112,26 +130,25 @@ class Agent:
             if usage.stop_reason == "interrupted":
                 yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
                 return
-            reply = parse_reply(text)
+            turn = turn_text(text)
+            scratch += turn.rstrip()
+            reply = parse_reply(turn)
             yield Thought(step, reply.thought, usage.seconds, usage.new_tokens)
             rate = new_tokens / decode_seconds if decode_seconds > 0 else 0.0
 
             if not reply.actions:
                 answer = reply.answer
-                if answer is None and usage.stop_reason == "eos" and text.strip():
-                    answer = reply.thought or text.strip()  # the model answered outside the protocol
+                if answer is None and usage.stop_reason == "eos" and reply.thought:
+                    answer = reply.thought  # the model answered outside the protocol
                 if answer:
-                    messages.append({"role": "assistant", "content": text.strip()})
-                    self.history = messages[1:]
+                    self.history = [*base[1:], {"role": "assistant", "content": scratch}]
                     yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
                     return
-                messages.append({"role": "assistant", "content": text.strip()})
-                messages.append(observation_message(
-                    "no Action or Answer found. Write an Action line with a tool call, or write the Answer."))
+                scratch += "\nObservation: no Action or Answer found. Write an Action with a tool call, or the Answer.\n"
                 yield Error(step, "the reply had neither an Action nor an Answer; asked the model again")
                 continue
 
-            messages.append({"role": "assistant", "content": f"{text.rstrip()}\nPAUSE"})
+            scratch += "\nPAUSE\n"
             for action in reply.actions:
                 yield Action(step, action)
             plan = self.calling.run(question, observations, list(reply.actions))
@@ -161,9 +178,10 @@ class Agent:
                     shown = event.result if event.error is None else f"Error: {event.error}"
                     lines.append(f"{format_call(event.name, event.arguments)} -> {shown}")
                 observation = lines[0].split(" -> ", 1)[1] if len(lines) == 1 else "\n" + "\n".join(lines)
-            observations.append(observation.strip())
-            yield Observation(step, observation.strip())
-            messages.append(observation_message(observation.strip(), question))
+            observation = observation.strip()
+            observations.append(observation)
+            yield Observation(step, observation)
+            scratch += observation_text(observation)
         yield NoAnswer(self.settings.max_steps, f"no answer within {self.settings.max_steps} steps",
                        time.perf_counter() - start, self.settings.max_steps)
 

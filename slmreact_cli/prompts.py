@@ -22,7 +22,7 @@ Observation: the result of your Action. It is given to you in the next message; 
 Answer: when you know the answer, write "Answer:" followed by the answer in one sentence.
 
 Rules:
-- Use a tool for every fact you are not sure of and for every calculation beyond trivial arithmetic.
+- Use a tool for every fact you are not sure of, every unit or currency conversion and every calculation beyond one-digit arithmetic. Never compute or convert in your head: each number in the Answer must come from an Observation or from the question.
 - Copy numbers from observations exactly; pass them on as arguments to the next call when needed.
 - If the question needs no tool, write the Answer right away.
 - If a tool returns an error you cannot fix by changing the arguments, write an Answer that says the information is not available and why.
@@ -61,16 +61,14 @@ def reasoning_system_prompt(registry: Registry) -> str:
     if first is not None:
         example = f"""
 
-Format example (the values are placeholders):
-Question: <the user's question>
-Thought: <what I need to find out first>
+Format example (the arguments and the result are placeholders):
+Question: a question that needs {first.name}
+Thought: I need {first.name} for this.
 Action: {example_call(first)}
 PAUSE
-
-Observation: <result>
-
-Thought: <what the result means for the question>
-Answer: <the answer>"""
+Observation: 42
+Thought: The observation answers the question.
+Answer: The result is 42."""
     return f"{REASONING_RULES}\n\nTools:\n{tools}{example}"
 
 
@@ -78,14 +76,12 @@ def question_message(question: str) -> dict:
     return {"role": "user", "content": f"Question: {question}"}
 
 
-def observation_message(text: str, question: str | None = None) -> dict:
-    """The tool results, then a restatement of the question: small models otherwise lose track of it
-    after a few steps and keep calling tools instead of answering."""
-    reminder = ""
-    if question is not None:
-        reminder = (f"\n\n(The question is: {question}\nIf the observations answer it, write the Answer now; "
-                    "otherwise write the next Action.)")
-    return {"role": "user", "content": f"Observation: {text}{reminder}"}
+TURN_PREFIX = "Thought:"  # each reasoning turn starts here, so the model stays in the protocol
+
+
+def observation_text(text: str) -> str:
+    """How tool results enter the scratchpad, right after the model's PAUSE."""
+    return f"Observation: {text}\n"
 
 
 CALLING_RULES = """\

@@ -4,6 +4,7 @@ Every engine implements `stream()`. It yields `str` chunks and, last, one `Usage
 stops on strings (never on one tokenizer's token id); the stop text itself is not yielded.
 `adapter=True` runs with the profile's LoRA adapter enabled, `False` with it disabled: one base
 model serves both the reasoning role and the function-calling role.
+A final message with role "assistant" is continued rather than answered (assistant prefill).
 """
 from __future__ import annotations
 

@@ -198,8 +198,10 @@ class TransformersEngine(Engine):
 
     # ---- prompts -------------------------------------------------------------------------
     def encode(self, messages: Sequence[Message], tools: list[dict] | None = None) -> list[int]:
-        text = self.tokenizer.apply_chat_template(list(messages), tools=tools, add_generation_prompt=True,
-                                                  tokenize=False)
+        continuing = bool(messages) and messages[-1]["role"] == "assistant"
+        text = self.tokenizer.apply_chat_template(list(messages), tools=tools, tokenize=False,
+                                                  add_generation_prompt=not continuing,
+                                                  continue_final_message=continuing)
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def count_tokens(self, messages: Sequence[Message]) -> int:

@@ -1,0 +1,51 @@
+"""Shared helpers for the benchmark scripts: paths, the shared dev set, result sections in RESULTS.md."""
+from __future__ import annotations
+
+import json
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+OUT = ROOT / "bench" / "out"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+MODELS = {"0.5b": "qwen2.5-coder-0.5b", "1.5b": "qwen2.5-coder-1.5b"}
+
+
+def gguf_path(profile: str) -> Path:
+    from slmreact_cli.config import resolve_model
+    from slmreact_cli.models.embedded import EMBEDDED, assemble
+
+    return assemble(EMBEDDED[resolve_model(profile).embedded_file])
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def score(tasks: Path, results: Path) -> dict:
+    out = subprocess.run([sys.executable, str(SHARED / "score.py"), str(tasks), str(results), "--json"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the section between `<!-- name:start -->` and `<!-- name:end -->`."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    block = f"<!-- {name}:start -->\n{body.rstrip()}\n<!-- {name}:end -->"
+    pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.DOTALL)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text)
