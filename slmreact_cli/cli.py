@@ -28,6 +28,8 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show the full
 GrammarOpt = Annotated[Optional[bool], typer.Option(
     "--grammar/--no-grammar", help="Constrain function calls to the tools' schemas (default: the profile's setting).")]
 TimeoutOpt = Annotated[float, typer.Option("--tool-timeout", min=0.1, help="Seconds before a tool call is stopped.")]
+NoLogOpt = Annotated[bool, typer.Option("--no-log", help="Do not write the transcript log.")]
+ApproveOpt = Annotated[bool, typer.Option("--approve", help="Ask before each tool call: yes, no, or always for that tool.")]
 
 
 def stderr_console() -> Console:
@@ -56,22 +58,23 @@ class LoadDisplay:
 
 
 @contextmanager
-def loaded_session(options, console: Console) -> Iterator:
+def loaded_session(options, console: Console, approve: bool = False) -> Iterator:
+    from .approval import TerminalApprover
     from .session import open_session
 
     with LoadDisplay(console) as display:
-        session = open_session(options, progress=display)
+        session = open_session(options, progress=display, approve=TerminalApprover(console) if approve else None)
     try:
         yield session
     finally:
         session.close()
 
 
-def _options(model, tools, max_steps, grammar, tool_timeout):
+def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False):
     from .session import SessionOptions
 
     return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=grammar,
-                          tool_timeout=tool_timeout)
+                          tool_timeout=tool_timeout, log=not no_log)
 
 
 def _check_question(question: str) -> str:
@@ -94,6 +97,8 @@ def ask(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the answer on stdout.")] = False,
     grammar: GrammarOpt = None,
     tool_timeout: TimeoutOpt = 30.0,
+    no_log: NoLogOpt = False,
+    approve: ApproveOpt = False,
 ) -> None:
     """Answer one question and exit."""
     from .render import PanelRenderer, RecordBuilder
@@ -102,12 +107,10 @@ def ask(
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout), err) as session:
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log), err, approve) as session:
         record = RecordBuilder(question, session.model_name)
         try:
-            for event in session.agent.run(question):
-                record(event)
-                panels(event)
+            session.ask(question, record, panels)
         finally:
             panels.close()
     result = record.result()
@@ -149,6 +152,7 @@ def batch(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write results here instead of stdout.")] = None,
     grammar: GrammarOpt = None,
     tool_timeout: TimeoutOpt = 30.0,
+    no_log: NoLogOpt = False,
 ) -> None:
     """Answer many questions with one model load; one JSON line out per line in, in order."""
     from .render import RecordBuilder
@@ -159,7 +163,7 @@ def batch(
     sink = open(out, "w", encoding="utf-8") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout), err) as session:
+        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log), err) as session:
             for number, line in _read_batch_lines(file):
                 total += 1
                 item, problem = _batch_item(number, line)
@@ -169,8 +173,7 @@ def batch(
                     record.record["error"] = problem
                 else:
                     session.agent.reset()
-                    for event in session.agent.run(item["question"]):
-                        record(event)
+                    session.ask(item["question"], record)
                 result = record.result()
                 answered += result["answer"] is not None
                 sink.write(json.dumps(result, ensure_ascii=False) + "\n")
@@ -216,6 +219,26 @@ def list_models(json_out: Annotated[bool, typer.Option("--json", help="Print JSO
 
 
 @app.command()
+def logs(
+    n: Annotated[int, typer.Option("-n", min=1, help="How many recent questions.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON, with every event.")] = False,
+) -> None:
+    """Show recent questions and answers from the transcript log."""
+    from .logs import default_path, recent
+
+    rows = recent(n, with_events=json_out)
+    if json_out:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        stderr_console().print(f"no transcripts yet ({default_path()})", markup=False)
+        return
+    from .render_tables import logs_table
+
+    Console().print(logs_table(rows))
+
+
+@app.command()
 def chat(
     model: ModelOpt = None,
     tools: ToolsOpt = None,
@@ -223,12 +246,15 @@ def chat(
     verbose: VerboseOpt = False,
     grammar: GrammarOpt = None,
     tool_timeout: TimeoutOpt = 30.0,
+    no_log: NoLogOpt = False,
+    approve: ApproveOpt = False,
 ) -> None:
     """Start the interactive session (the default command)."""
     from .repl import run_repl
 
     console = Console()
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout), stderr_console()) as session:
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log), stderr_console(),
+                        approve) as session:
         run_repl(session, console, verbose=verbose)
 
 

@@ -62,3 +62,17 @@ def models_table(rows: list[dict[str, Any]]) -> Table:
         name = Text(r["name"] + (" (default)" if r["default"] else ""), style="bold" if r["default"] else "")
         table.add_row(name, Text(r["engine"]), Text(size), Text(r["status"]), Text(r["description"]))
     return table
+
+
+def logs_table(rows: list[dict[str, Any]]) -> Table:
+    import datetime
+
+    table = Table(title="Recent questions", title_justify="left", show_lines=True)
+    for col in ("when", "model", "question", "answer", "seconds"):
+        table.add_column(col)
+    for r in rows:
+        when = datetime.datetime.fromtimestamp(r["started"]).strftime("%Y-%m-%d %H:%M")
+        answer = r["answer"] if r["answer"] is not None else f"(no answer: {r['error'] or 'unfinished'})"
+        table.add_row(Text(when), Text(r["model"]), Text(r["question"]), Text(answer),
+                      Text("-" if r["seconds"] is None else f"{r['seconds']:.1f}"))
+    return table

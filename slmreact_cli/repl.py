@@ -188,9 +188,7 @@ def ask_one(state: ReplState, question: str) -> None:
 
     signal.signal(signal.SIGINT, on_interrupt)
     try:
-        for event in session.agent.run(question):
-            record(event)
-            panels(event)
+        session.ask(question, record, panels)
     except KeyboardInterrupt:
         _say(state, "interrupted", "yellow")
         record.record["error"] = "interrupted"

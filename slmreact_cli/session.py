@@ -6,6 +6,7 @@ from typing import Callable
 
 from .agent import Agent, AgentSettings, Approver
 from .config import Profile, resolve_model
+from .events import Event
 from .models.base import Engine, Sampling
 from .tools import DEFAULT_TIMEOUT, Registry, load_registry
 from .worker import ToolRunner
@@ -20,6 +21,7 @@ class SessionOptions:
     max_steps: int = 8
     constrained: bool | None = None  # None: the profile's setting
     tool_timeout: float = DEFAULT_TIMEOUT
+    log: bool = True  # write the transcript log
 
 
 class Session:
@@ -37,6 +39,25 @@ class Session:
             constrained=constrained,
             sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
+        self.log = None
+        if options.log:
+            from .logs import TranscriptLog
+
+            self.log = TranscriptLog()
+
+    def ask(self, question: str, *consumers: Callable[[Event], None]) -> None:
+        """Run one question, handing every event to each consumer and to the transcript log."""
+        if self.log is not None:
+            self.log.begin(question, self.model_name)
+            consumers = (*consumers, self.log)
+        try:
+            for event in self.agent.run(question):
+                for consume in consumers:
+                    consume(event)
+        except BaseException as exc:
+            if self.log is not None:
+                self.log.fail("interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}")
+            raise
 
     @property
     def model_name(self) -> str:
@@ -44,6 +65,8 @@ class Session:
 
     def close(self) -> None:
         self.runner.close()
+        if self.log is not None:
+            self.log.close()
 
     def __enter__(self) -> "Session":
         return self

@@ -170,3 +170,20 @@ def test_system_prompt_is_identical_across_steps(registry, runner):
     engine, _, _ = run(registry, runner, [Reply('Action: lookup(key="a")'), Reply("Answer: 10")])
     assert engine.calls[0].messages[0] == engine.calls[1].messages[0]
     assert "<function" not in engine.calls[0].messages[0]["content"]  # no function reprs in the prompt
+
+
+def test_declined_call_becomes_an_observation(registry, runner):
+    import io
+
+    from rich.console import Console
+
+    from slmreact_cli.approval import TerminalApprover
+
+    answers = iter(["n", "a"])
+    approver = TerminalApprover(Console(file=io.StringIO()), read=lambda prompt: next(answers))
+    engine = ScriptedEngine(replies=[Reply('Action: lookup(key="a")'), Reply('Action: lookup(key="b")'),
+                                     Reply('Action: lookup(key="c")'), Reply("Answer: done")])
+    events = list(Agent(engine, registry, runner, approve=approver).run("q"))
+    first, second, third = of(events, ToolCall)
+    assert first.error == "the user declined to run this call" and first.result is None
+    assert second.result == "32" and third.result == "7"  # "always" covers later calls of the tool

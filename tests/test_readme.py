@@ -5,7 +5,7 @@ from conftest import ROOT
 
 
 def readme_commands():
-    return re.findall(r"```bash\n(python3 -m venv[^\n]*)\n```", (ROOT / "README.md").read_text())
+    return re.findall(r"```bash\n([^\n]*python3 -m venv[^\n]*)\n```", (ROOT / "README.md").read_text())
 
 
 def test_readme_has_two_setup_commands():

@@ -1,7 +1,5 @@
 """The REPL driven through prompt-toolkit's pipe input, over a scripted engine."""
 import io
-from types import SimpleNamespace
-
 import pytest
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.history import InMemoryHistory
@@ -9,10 +7,10 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
-from slmreact_cli.agent import Agent, AgentSettings
 from slmreact_cli.config import resolve_model
 from slmreact_cli.models.fake import Reply, ScriptedEngine
 from slmreact_cli.repl import make_prompt_session, run_repl
+from slmreact_cli.session import Session, SessionOptions
 from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
 
@@ -22,11 +20,10 @@ def repl(tmp_path):
     registry = load_registry(None)
     runner = ToolRunner(registry)
 
-    def start(replies, lines):
+    def start(replies, lines, log=False):
         engine = ScriptedEngine(replies=list(replies))
-        session = SimpleNamespace(engine=engine, registry=registry, profile=resolve_model("qwen2.5-coder-0.5b"),
-                                  agent=Agent(engine, registry, runner), settings=AgentSettings(),
-                                  model_name="scripted")
+        session = Session(resolve_model("qwen2.5-coder-0.5b"), engine, registry, runner,
+                          SessionOptions(log=log))
         buffer = io.StringIO()
         console = Console(file=buffer, width=100, color_system=None)
         with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
@@ -63,3 +60,13 @@ def test_an_error_turn_does_not_end_the_session(repl):
     # The script is empty for the first question: the engine raises, the REPL prints one line and goes on.
     engine, out = repl([], ["this fails", "/verbose on", "/exit"])
     assert "error:" in out and "verbose on" in out
+
+
+def test_transcript_log_records_each_step(repl, home):
+    from slmreact_cli.logs import recent
+
+    repl([Reply('Action: calculate(expression="6*7")'), Reply("Answer: 42")], ["What is 6 times 7?"], log=True)
+    (row,) = recent(5, with_events=True)
+    assert row["question"] == "What is 6 times 7?" and row["answer"] == "42"
+    types = [e["type"] for e in row["events"]]
+    assert {"thought", "action", "call_plan", "tool_call", "observation", "answer"} <= set(types)

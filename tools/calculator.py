@@ -43,7 +43,7 @@ def _walk(node: ast.AST) -> float:
 
 
 def calculate(expression: str) -> float:
-    """Evaluate an arithmetic expression, e.g. "sqrt(32**2 - 54)" or "(3 + 4) * 2.5".
+    """Evaluate an arithmetic expression, e.g. "(3 + 4) * 2.5" or "sqrt(2) / 3".
 
     Args:
         expression: Numbers with + - * / // % and ** (or ^ for powers), parentheses, the constants pi and e, and the functions sqrt, exp, log, log10, sin, cos, tan, abs, round, floor, ceil, min, max.
