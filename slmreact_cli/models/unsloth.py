@@ -52,3 +52,65 @@ class UnslothEngine(TransformersEngine):
             progress("loading 4-bit weights", 1, 1)
         return cls(model, tokenizer, model_id=source, device="cuda", has_adapter=bool(adapter),
                    context_length=max_seq_length)
+
+    def stream(self, messages, **kwargs):
+        """The shared decode loop; if unsloth's patched forward rejects it, `generate()` with a streamer."""
+        if not getattr(self, "_use_generate", False):
+            stream = super().stream(messages, **kwargs)
+            try:
+                first = next(stream)
+            except StopIteration:
+                return
+            except (TypeError, ValueError, RuntimeError, AttributeError) as exc:
+                self._use_generate = True
+                self.fallback_reason = f"{type(exc).__name__}: {exc}"
+                self.reset_cache()
+            else:
+                yield first
+                yield from stream
+                return
+        yield from self._stream_generate(messages, **kwargs)
+
+    def _stream_generate(self, messages, *, stop=(), max_new_tokens=256, sampling=None, adapter=False,
+                         grammar=None, tools=None):
+        import threading
+
+        import torch
+        from transformers import TextIteratorStreamer
+
+        from .base import Sampling, StopScanner, Timer, Usage
+
+        sampling = sampling or Sampling()
+        timer = Timer()
+        prompt = self.encode(messages, tools)
+        input_ids = torch.tensor([prompt], device=self.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        out_ids = []
+        kwargs = dict(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=max_new_tokens,
+                      do_sample=sampling.temperature > 0, streamer=streamer, eos_token_id=sorted(self._end_ids),
+                      pad_token_id=self.tokenizer.pad_token_id, tokenizer=self.tokenizer,
+                      stop_strings=list(stop) or None)
+        if sampling.temperature > 0:
+            kwargs.update(temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k or None)
+
+        def work():
+            with torch.inference_mode(), self._adapter_context(bool(adapter and self.has_adapter)):
+                out_ids.append(self.model.generate(**kwargs))
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        scanner = StopScanner(stop)
+        for piece in streamer:
+            out = scanner.feed(piece)
+            if out:
+                yield out
+            if scanner.stopped:
+                break
+        thread.join()
+        if not scanner.stopped:
+            tail = scanner.flush()
+            if tail:
+                yield tail
+        new = int(out_ids[0].shape[1] - len(prompt)) if out_ids else 0
+        yield Usage(prompt_tokens=len(prompt), new_tokens=new, seconds=timer.elapsed(),
+                    stop_reason="stop" if scanner.stopped else ("length" if new >= max_new_tokens else "eos"))
