@@ -308,7 +308,10 @@ class TransformersEngine(Engine):
         if cache.kv is None:
             cache.kv = DynamicCache(config=self.model.config)
         input_ids = torch.tensor([ids], device=self.device)
-        out = self.model(input_ids=input_ids, past_key_values=cache.kv, use_cache=True, logits_to_keep=1)
+        start = len(cache.ids)
+        position_ids = torch.arange(start, start + len(ids), device=self.device).unsqueeze(0)
+        out = self.model(input_ids=input_ids, position_ids=position_ids, past_key_values=cache.kv, use_cache=True,
+                         logits_to_keep=1)
         cache.kv = out.past_key_values
         cache.ids = cache.ids + list(ids)
         return out.logits[0, -1].float()

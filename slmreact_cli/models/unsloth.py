@@ -53,9 +53,12 @@ class UnslothEngine(TransformersEngine):
         return cls(model, tokenizer, model_id=source, device="cuda", has_adapter=bool(adapter),
                    context_length=max_seq_length)
 
+    # unsloth's patched decode step returns its own cache format, so it runs through its own generate().
+    _use_generate = True
+
     def stream(self, messages, **kwargs):
-        """The shared decode loop; if unsloth's patched forward rejects it, `generate()` with a streamer."""
-        if not getattr(self, "_use_generate", False):
+        """unsloth's generate() with a streamer (or the shared decode loop, where `_use_generate` is off)."""
+        if not self._use_generate:
             stream = super().stream(messages, **kwargs)
             try:
                 first = next(stream)
