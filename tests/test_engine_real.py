@@ -11,7 +11,8 @@ from slmreact_cli.tools import load_registry
 
 pytestmark = pytest.mark.model
 
-COUNT = [{"role": "user", "content": "Count from 1 to 12, separated by commas. Output only the numbers."}]
+COUNT = [{"role": "system", "content": "You are helpful."},
+         {"role": "user", "content": "Count from 1 to 20 separated by commas."}]
 
 
 def test_greedy_answers_a_trivial_question(small_engine):
