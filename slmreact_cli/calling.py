@@ -16,7 +16,7 @@ from .prompts import calling_system_prompt, calling_user_message
 from .tools import Registry
 
 
-def calls_schema(registry: Registry, max_calls: int = 8) -> dict:
+def calls_schema(registry: Registry, max_calls: int = 4) -> dict:
     """JSON schema of a list of calls: each a known tool name with arguments matching its schema."""
     variants = []
     for tool in registry.tools.values():
@@ -121,5 +121,12 @@ class CallingStep:
         result.repairs.extend(parsed.repairs)
         if not parsed.ok:
             return parsed, parsed.error
+        unique = [c for i, c in enumerate(parsed.calls) if c not in parsed.calls[:i]]
+        if len(unique) < len(parsed.calls):
+            parsed.calls = unique
+            result.repairs.append("repeated calls removed")
+        if gen.usage.stop_reason == "length" and parsed.calls and self.validation_errors(parsed.calls[-1:]):
+            parsed.calls = parsed.calls[:-1]  # the output was cut off inside its last call
+            result.repairs.append("cut-off last call dropped")
         errors = self.validation_errors(parsed.calls)
         return parsed, "; ".join(errors) if errors else None
