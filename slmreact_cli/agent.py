@@ -20,7 +20,7 @@ from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer
 from .nesting import InnerCallFailed, find_nested, substitute
 from .models.base import Engine, Sampling, Usage
 from .parsing import parse_reply
-from .prompts import TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
+from .prompts import STUCK_PREFIX, TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -105,15 +105,17 @@ class Agent:
         seen_calls: dict[str, str] = {}
         new_tokens = 0
         decode_seconds = 0.0
+        stuck = 0  # consecutive steps that only repeated earlier calls
         for step in range(1, self.settings.max_steps + 1):
-            messages = base + [{"role": "assistant", "content": scratch + TURN_PREFIX}]
+            prefix = TURN_PREFIX if stuck < 2 else STUCK_PREFIX
+            messages = base + [{"role": "assistant", "content": scratch + prefix}]
             try:
                 yield from self._fit(messages, base)
             except OverflowError as exc:
                 yield NoAnswer(step, str(exc), time.perf_counter() - start, step - 1)
                 return
             text, usage = "", None
-            yield ThoughtDelta(step, TURN_PREFIX)
+            yield ThoughtDelta(step, prefix)
             for chunk in self.engine.stream(messages, stop=self.settings.stop, adapter=False,
                                             max_new_tokens=self.settings.max_new_tokens,
                                             sampling=self.settings.sampling):
@@ -130,7 +132,7 @@ class Agent:
             if usage.stop_reason == "interrupted":
                 yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
                 return
-            turn = turn_text(text)
+            turn = turn_text(text) if prefix == TURN_PREFIX else prefix + text
             scratch += turn.rstrip()
             reply = parse_reply(turn)
             yield Thought(step, reply.thought, usage.seconds, usage.new_tokens)
@@ -167,17 +169,19 @@ class Agent:
                 yield CallPlan(step, (), plan.source, tuple(plan.repairs), plan.retried)
             else:
                 yield CallPlan(step, tuple(plan.calls), plan.source, tuple(plan.repairs), plan.retried)
-                lines = []
+                lines, repeated = [], []
                 for call in plan.calls:
                     arguments, failure = yield from self._resolve_nested(step, call, seen_calls, lines)
                     if failure:
                         lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {failure}")
                         continue
                     event = self._execute(step, call["name"], arguments, seen_calls)
+                    repeated.append(event.repeated)
                     yield event
                     shown = event.result if event.error is None else f"Error: {event.error}"
                     lines.append(f"{format_call(event.name, event.arguments)} -> {shown}")
                 observation = lines[0].split(" -> ", 1)[1] if len(lines) == 1 else "\n" + "\n".join(lines)
+            stuck = stuck + 1 if plan.calls and repeated and all(repeated) else 0
             observation = observation.strip()
             observations.append(observation)
             yield Observation(step, observation)

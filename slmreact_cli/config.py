@@ -34,7 +34,8 @@ class Profile(BaseModel):
 
     name: str
     description: str = ""
-    engine: Literal["transformers", "unsloth", "openai"] = "transformers"
+    # "auto": llama.cpp for GGUF sources where llama-cpp-python is installed, else transformers.
+    engine: Literal["auto", "transformers", "llama.cpp", "unsloth", "openai"] = "auto"
     # "embedded:<gguf file name>", a local folder or file, or a hub id.
     source: str
     gguf_file: str | None = None

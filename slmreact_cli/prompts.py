@@ -15,18 +15,18 @@ from .tools import Registry, Tool
 REASONING_RULES = """\
 You answer the user's question. You work in a loop of Thought, Action, PAUSE and Observation, and you finish with an Answer.
 
-Thought: reason step by step about what you know and what you still need.
-Action: call one of the tools below as a function call with keyword arguments, then write PAUSE and stop.
-  You may write several Action lines at once when the calls do not depend on each other's results.
-Observation: the result of your Action. It is given to you in the next message; never write it yourself.
-Answer: when you know the answer, write "Answer:" followed by the answer in one sentence.
+Thought: what the question asks, what the observations already tell you, and what is still missing.
+Action: one tool call written as a function call with keyword arguments, then PAUSE. Write several Action lines only for calls that do not depend on each other.
+Observation: the result of the Action. It is given to you; never write it yourself.
+Answer: the final answer in one sentence, once every part of the question is solved.
 
 Rules:
-- Use a tool for every fact you are not sure of, every unit or currency conversion and every calculation beyond one-digit arithmetic. Never compute or convert in your head: each number in the Answer must come from an Observation or from the question.
-- Copy numbers from observations exactly; pass them on as arguments to the next call when needed.
-- If the question needs no tool, write the Answer right away.
-- If a tool returns an error you cannot fix by changing the arguments, write an Answer that says the information is not available and why.
-- Use only the tools listed here."""
+- Split the question into steps. Each step that needs a fact, a conversion or arithmetic is one tool call; pass the result of one step as an argument of the next.
+- Before you answer, check that the observations answer the whole question, not only its first step.
+- Never compute or convert in your head: every number in the Answer must come from an Observation or from the question. Arithmetic on numbers you already have (applying a rate, a sum, a difference) is a calculation: use a calculation tool if one is listed.
+- If no tool is needed (general knowledge, a greeting), write the Answer right away from your own knowledge.
+- If a tool returns an error and no listed tool can give that information, answer that the information is not available. Never substitute other data.
+- Use only the tools listed below, each with its own arguments."""
 
 
 def _placeholder(spec: dict) -> str:
@@ -56,19 +56,34 @@ def example_call(tool: Tool) -> str:
 
 def reasoning_system_prompt(registry: Registry) -> str:
     tools = "\n".join(describe_tool(t) for t in registry.tools.values())
-    first = next(iter(registry.tools.values()), None)
     example = ""
-    if first is not None:
+    tools = list(registry.tools.values())
+    if tools:
+        first, second = tools[0], tools[min(1, len(tools) - 1)]
         example = f"""
 
-Format example (the arguments and the result are placeholders):
-Question: a question that needs {first.name}
-Thought: I need {first.name} for this.
+Format examples (arguments and results are placeholders).
+A question that takes one step:
+Question: ...
+Thought: I need one fact.
 Action: {example_call(first)}
 PAUSE
-Observation: 42
-Thought: The observation answers the question.
-Answer: The result is 42."""
+Observation: 12
+Thought: 12 answers the whole question.
+Answer: The answer is 12.
+
+A question that takes two steps:
+Question: ...
+Thought: First I need the first fact.
+Action: {example_call(first)}
+PAUSE
+Observation: 12
+Thought: 12 is only the first step. Next I need the second fact, using 12.
+Action: {example_call(second)}
+PAUSE
+Observation: 30
+Thought: 30 answers the whole question.
+Answer: The answer is 30."""
     return f"{REASONING_RULES}\n\nTools:\n{tools}{example}"
 
 
@@ -77,6 +92,8 @@ def question_message(question: str) -> dict:
 
 
 TURN_PREFIX = "Thought:"  # each reasoning turn starts here, so the model stays in the protocol
+# After two steps that only repeated earlier calls, the next turn is started for the model as an answer.
+STUCK_PREFIX = "Thought: More tool calls will not add anything new, so I answer with what the observations show.\nAnswer:"
 
 
 def observation_text(text: str) -> str:

@@ -26,7 +26,8 @@ def small_engine():
     from slmreact_cli.config import resolve_model
     from slmreact_cli.models.loader import load_engine
 
-    return load_engine(resolve_model(SMALL_PROFILE))
+    profile = resolve_model(SMALL_PROFILE).model_copy(update={"engine": "transformers"})
+    return load_engine(profile)
 
 
 @pytest.fixture

@@ -187,3 +187,14 @@ def test_declined_call_becomes_an_observation(registry, runner):
     first, second, third = of(events, ToolCall)
     assert first.error == "the user declined to run this call" and first.result is None
     assert second.result == "32" and third.result == "7"  # "always" covers later calls of the tool
+
+
+def test_a_loop_of_repeated_calls_is_ended_with_an_answer(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'),
+        Reply('Action: lookup(key="a")'),
+        Reply('Action: lookup(key="a")'),
+        Reply(" 10."),  # the turn was started as "Answer:" for the model
+    ])
+    assert of(events, Answer)[0].text == "10."
+    assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")

@@ -1,6 +1,7 @@
 """Profile to a loaded engine: assemble an embedded model if needed, then dispatch on `engine`."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from ..config import Profile
@@ -21,12 +22,29 @@ def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engin
         path = assemble(model, progress=(lambda done, total: progress("assembling model", done, total))
                         if progress else None)
         source, gguf_file, sha256 = str(path.parent), path.name, model.sha256
-    if profile.engine == "unsloth":
+    engine = profile.engine
+    if engine == "auto":
+        from .llamacpp import available
+
+        engine = "llama.cpp" if gguf_file and available() else "transformers"
+    if engine == "llama.cpp":
+        from .llamacpp import LlamaCppEngine
+
+        if not gguf_file:
+            raise ModelError(f"profile {profile.name!r}: the llama.cpp engine needs a GGUF source")
+        if progress:
+            progress("loading model", 0, 1)
+        loaded = LlamaCppEngine.load(str(Path(source) / gguf_file), adapter=profile.adapter,
+                                     max_seq_length=profile.max_seq_length)
+        if progress:
+            progress("loading model", 1, 1)
+        return loaded
+    if engine == "unsloth":
         from .unsloth import UnslothEngine
 
         return UnslothEngine.load(source, adapter=profile.adapter, max_seq_length=profile.max_seq_length,
                                   progress=progress)
-    if profile.engine == "openai":
+    if engine == "openai":
         from .openai_engine import OpenAIEngine
 
         return OpenAIEngine.from_profile(profile)

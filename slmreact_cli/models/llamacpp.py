@@ -1,0 +1,175 @@
+"""The llama.cpp engine (llama-cpp-python), for GGUF profiles: quantized CPU kernels, no conversion.
+
+Same contract as the transformers engine. The prompt is rendered from the GGUF's own chat
+template (repaired like the others). llama-cpp-python reuses the longest common token prefix of
+consecutive calls itself; this engine keeps one saved state per adapter state and swaps them on
+a switch, so keys and values computed with the LoRA on never serve a call with it off (the bug
+of llama.cpp issue #26207), or the reverse. Grammars are GBNF built from the JSON schema.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ..errors import EngineUnavailable, ModelError
+from .base import Engine, Message, Sampling, StopScanner, Timer, Usage
+from .templates import fix_chat_template
+
+
+def available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+class LlamaCppEngine(Engine):
+    name = "llama.cpp"
+    supports_grammar = True
+
+    def __init__(self, llm, *, model_id: str, has_adapter: bool, context_length: int):
+        super().__init__()
+        self.llm = llm
+        self.model_id = model_id
+        self.has_adapter = has_adapter
+        self.context_length = context_length
+        self._adapter_on = has_adapter  # llama.cpp applies a lora_path adapter at load
+        self._saved: dict[bool, Any] = {}
+        meta = llm.metadata
+        template = meta.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(f"{model_id} has no chat template in its GGUF metadata")
+        import jinja2
+
+        env = jinja2.Environment(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
+        env.filters["tojson"] = lambda value, **kw: json.dumps(value, ensure_ascii=False)
+        env.globals["raise_exception"] = lambda message: (_ for _ in ()).throw(jinja2.TemplateError(message))
+        self._template = env.from_string(fix_chat_template(template))
+        eos = llm.token_eos()
+        self._end_ids = {eos} | {t for t in (self._token_id("<|im_end|>"), self._token_id("<|endoftext|>")) if t is not None}
+        self.prefix_cache_enabled = True
+
+    @classmethod
+    def load(cls, gguf_path: str, *, adapter: str | None = None, max_seq_length: int = 4096,
+             threads: int | None = None) -> "LlamaCppEngine":
+        if not available():
+            raise EngineUnavailable('the llama.cpp engine needs llama-cpp-python: pip install "slmreact[fast]" '
+                                    '(or set engine = "transformers")')
+        from llama_cpp import Llama
+
+        if not Path(gguf_path).is_file():
+            raise ModelError(f"GGUF file not found: {gguf_path}")
+        try:
+            llm = Llama(model_path=gguf_path, n_ctx=max_seq_length, n_threads=threads or os.cpu_count() or 2,
+                        n_batch=512, lora_path=adapter, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"llama.cpp cannot load {gguf_path}: {exc}") from None
+        return cls(llm, model_id=Path(gguf_path).name, has_adapter=bool(adapter), context_length=max_seq_length)
+
+    def _token_id(self, text: str) -> int | None:
+        ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+        return ids[0] if len(ids) == 1 else None
+
+    # ---- prompts -------------------------------------------------------------------------
+    def render(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
+        messages = list(messages)
+        continuing = bool(messages) and messages[-1]["role"] == "assistant"
+        text = self._template.render(messages=messages, tools=tools, add_generation_prompt=not continuing,
+                                     bos_token="", eos_token="")
+        if continuing:  # cut the rendered text right after the final message's content
+            final = messages[-1]["content"]
+            text = text[: text.rindex(final) + len(final)]
+        return text
+
+    def encode(self, messages: Sequence[Message], tools: list[dict] | None = None) -> list[int]:
+        return self.llm.tokenize(self.render(messages, tools).encode(), add_bos=False, special=True)
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.encode(messages))
+
+    def compile_grammar(self, json_schema: dict) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        return LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+
+    def reset_cache(self) -> None:
+        self.llm.reset()
+        self._saved.clear()
+
+    # ---- adapter switch ------------------------------------------------------------------
+    def _switch_adapter(self, on: bool) -> None:
+        """Swap the KV state per adapter state, then turn the adapter on or off."""
+        if on == self._adapter_on:
+            return
+        import llama_cpp
+
+        self._saved[self._adapter_on] = self.llm.save_state()
+        ctx = self.llm._ctx.ctx
+        if on:
+            llama_cpp.llama_set_adapter_lora(ctx, self.llm._lora_adapter, self.llm.lora_scale)
+        else:
+            llama_cpp.llama_rm_adapter_lora(ctx, self.llm._lora_adapter)
+        self._adapter_on = on
+        state = self._saved.pop(on, None)
+        if state is not None:
+            self.llm.load_state(state)
+        else:
+            self.llm.reset()
+
+    # ---- generation ----------------------------------------------------------------------
+    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
+               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
+               tools: list[dict] | None = None) -> Iterator[str | Usage]:
+        timer = Timer()
+        if self.has_adapter:
+            self._switch_adapter(bool(adapter))
+        prompt = self.encode(messages, tools)
+        if len(prompt) + max_new_tokens > self.context_length:
+            max_new_tokens = max(1, self.context_length - len(prompt))
+        if not self.prefix_cache_enabled:
+            self.llm.reset()
+        cached = 0
+        held = list(self.llm.input_ids[: self.llm.n_tokens])
+        while cached < min(len(held), len(prompt) - 1) and held[cached] == prompt[cached]:
+            cached += 1
+        scanner = StopScanner(stop)
+        new_ids: list[bytes] = []
+        text_so_far = ""
+        reason = "length"
+        first_token_at = None
+        generator = self.llm.generate(
+            prompt, top_k=sampling.top_k if sampling.temperature > 0 else 1, top_p=sampling.top_p,
+            temp=sampling.temperature, repeat_penalty=1.0, reset=True, grammar=grammar)
+        count = 0
+        try:
+            for token in generator:
+                if first_token_at is None:
+                    first_token_at = timer.elapsed()
+                if self.cancel.cancelled:
+                    reason = "interrupted"
+                    break
+                if token in self._end_ids:
+                    reason = "eos"
+                    break
+                count += 1
+                new_ids.append(self.llm.detokenize([token], special=False))
+                text = b"".join(new_ids).decode("utf-8", errors="ignore")
+                if not b"".join(new_ids).decode("utf-8", errors="replace").endswith("\ufffd"):
+                    piece, text_so_far = text[len(text_so_far):], text
+                    out = scanner.feed(piece)
+                    if out:
+                        yield out
+                    if scanner.stopped:
+                        reason = "stop"
+                        break
+                if count >= max_new_tokens:
+                    break
+        finally:
+            generator.close()
+        if not scanner.stopped:
+            tail = scanner.flush()
+            if tail:
+                yield tail
+        yield Usage(prompt_tokens=len(prompt), new_tokens=count, seconds=timer.elapsed(), cached_tokens=cached,
+                    stop_reason=reason, prefill_seconds=first_token_at or 0.0)
