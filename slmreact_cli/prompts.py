@@ -57,9 +57,9 @@ def example_call(tool: Tool) -> str:
 def reasoning_system_prompt(registry: Registry) -> str:
     tools = "\n".join(describe_tool(t) for t in registry.tools.values())
     example = ""
-    tools = list(registry.tools.values())
-    if tools:
-        first, second = tools[0], tools[min(1, len(tools) - 1)]
+    listed = list(registry.tools.values())
+    if listed:
+        first, second = listed[0], listed[min(1, len(listed) - 1)]
         example = f"""
 
 Format examples (arguments and results are placeholders).
