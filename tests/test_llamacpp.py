@@ -1,0 +1,52 @@
+"""The llama.cpp engine on the real embedded 0.5B GGUF (runs where llama-cpp-python is installed)."""
+import json
+
+import pytest
+
+pytest.importorskip("llama_cpp")
+
+from slmreact_cli.calling import calls_schema  # noqa: E402
+from slmreact_cli.models.embedded import EMBEDDED, assemble  # noqa: E402
+from slmreact_cli.models.llamacpp import LlamaCppEngine  # noqa: E402
+from slmreact_cli.tools import load_registry  # noqa: E402
+
+pytestmark = pytest.mark.model
+
+COUNT = [{"role": "system", "content": "You are helpful."},
+         {"role": "user", "content": "Count from 1 to 20 separated by commas."}]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    path = assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"])
+    return LlamaCppEngine.load(str(path), max_seq_length=4096)
+
+
+def test_generation_stop_strings_and_continuation(engine):
+    full = engine.generate(COUNT, max_new_tokens=30)
+    assert full.text.startswith("1, 2, 3")
+    stopped = engine.generate(COUNT, stop=["6,"], max_new_tokens=30)
+    assert stopped.usage.stop_reason == "stop" and stopped.text.rstrip().endswith("5,") and "6" not in stopped.text
+    assert stopped.usage.cached_tokens > 20
+    cont = engine.generate(COUNT + [{"role": "assistant", "content": "1, 2, 3"}], max_new_tokens=6)
+    assert cont.text.startswith(", 4")
+
+
+def test_prefix_reuse_gives_identical_output(engine):
+    engine.reset_cache()
+    cached = [engine.generate(COUNT, max_new_tokens=20).text for _ in range(2)]
+    engine.prefix_cache_enabled = False
+    try:
+        uncached = engine.generate(COUNT, max_new_tokens=20).text
+    finally:
+        engine.prefix_cache_enabled = True
+    assert cached[0] == cached[1] == uncached
+
+
+def test_grammar_gives_valid_calls(engine):
+    registry = load_registry(None)
+    grammar = engine.compile_grammar(calls_schema(registry))
+    gen = engine.generate([{"role": "user", "content": "Call get_weather for Paris."}], grammar=grammar,
+                          max_new_tokens=150)
+    for call in json.loads(gen.text):
+        registry.get(call["name"]).validate(call["arguments"])
