@@ -35,7 +35,7 @@ class Profile(BaseModel):
     name: str
     description: str = ""
     # "auto": llama.cpp for GGUF sources where llama-cpp-python is installed, else transformers.
-    engine: Literal["auto", "transformers", "llama.cpp", "unsloth", "openai"] = "auto"
+    engine: Literal["auto", "transformers", "llama.cpp", "unsloth"] = "auto"
     # "embedded:<gguf file name>", a local folder or file, or a hub id.
     source: str
     gguf_file: str | None = None
@@ -47,11 +47,6 @@ class Profile(BaseModel):
     mode: Literal["react", "native"] = "react"
     constrained: bool = True
     generation: Generation = Field(default_factory=Generation)
-    # openai engine only
-    base_url: str | None = None
-    api_key_env: str | None = None
-    model_on: str | None = None  # model or adapter name served with the adapter on
-    model_off: str | None = None  # ... and with it off
 
     @property
     def embedded_file(self) -> str | None:

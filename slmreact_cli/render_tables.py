@@ -47,7 +47,7 @@ def model_rows() -> list[dict[str, Any]]:
         else:
             row["installed"] = None
             row["size_bytes"] = None
-            row["status"] = "downloads from the hub on first use" if p.engine != "openai" else "remote server"
+            row["status"] = "downloads from the hub on first use"
         rows.append(row)
     return rows
 

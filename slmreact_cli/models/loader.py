@@ -44,10 +44,6 @@ def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engin
 
         return UnslothEngine.load(source, adapter=profile.adapter, max_seq_length=profile.max_seq_length,
                                   progress=progress)
-    if engine == "openai":
-        from .openai_engine import OpenAIEngine
-
-        return OpenAIEngine.from_profile(profile)
     from .hf import TransformersEngine
 
     return TransformersEngine.load(source, gguf_file=gguf_file, gguf_sha256=sha256, adapter=profile.adapter,
