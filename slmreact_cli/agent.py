@@ -20,7 +20,8 @@ from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer
 from .nesting import InnerCallFailed, find_nested, substitute
 from .models.base import Engine, Sampling, Usage
 from .parsing import parse_reply
-from .prompts import STUCK_PREFIX, TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
+from .parsing import parse_calls
+from .prompts import NATIVE_SYSTEM, STUCK_PREFIX, TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -34,6 +35,7 @@ class AgentSettings:
     stop: tuple[str, ...] = ("PAUSE", "Observation:")
     constrained: bool = True
     use_action_calls: bool = True
+    mode: str = "react"  # or "native": the chat template's own tool-call format
     sampling: Sampling = Sampling()
 
 
@@ -95,6 +97,81 @@ class Agent:
 
     # ---- the loop ----------------------------------------------------------------------------
     def run(self, question: str) -> Iterator[Event]:
+        if self.settings.mode == "native":
+            return self._run_native(question)
+        return self._run_react(question)
+
+    def _run_native(self, question: str) -> Iterator[Event]:
+        """One stage in the template's own format: free text until "<tool_call>", then the call itself
+        decoded under the grammar of one call (free text stays free), run, and its result sent back as
+        a tool message. A reply without a tool call is the answer."""
+        start = time.perf_counter()
+        schemas = self.registry.schemas()
+        base = [{"role": "system", "content": NATIVE_SYSTEM}, *self.history, {"role": "user", "content": question}]
+        turn: list[dict] = []
+        seen_calls: dict[str, str] = {}
+        new_tokens, decode_seconds = 0, 0.0
+        for step in range(1, self.settings.max_steps + 1):
+            messages = base + turn
+            text, usage = "", Usage(0, 0, 0.0)
+            for chunk in self.engine.stream(messages, stop=["<tool_call>"], adapter=False, tools=schemas,
+                                            max_new_tokens=self.settings.max_new_tokens,
+                                            sampling=self.settings.sampling):
+                if isinstance(chunk, Usage):
+                    usage = chunk
+                else:
+                    text += chunk
+                    yield ThoughtDelta(step, chunk)
+            new_tokens += usage.new_tokens
+            decode_seconds += usage.seconds - usage.prefill_seconds
+            yield ModelTurn(step, "reasoning", tuple(messages), text, usage.prompt_tokens, usage.cached_tokens,
+                            usage.new_tokens, usage.seconds, adapter=False)
+            if usage.stop_reason == "interrupted":
+                yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
+                return
+            rate = new_tokens / decode_seconds if decode_seconds > 0 else 0.0
+            if usage.stop_reason != "stop":  # no tool call: this is the answer
+                parsed = parse_calls(text) if "{" in text else None  # a call written without its tags
+                if not (parsed and parsed.ok and parsed.calls and parsed.calls[0]["name"] in self.registry.tools):
+                    self.history = [*base[1:], *turn, {"role": "assistant", "content": text.strip()}]
+                    yield Answer(step, text.strip(), time.perf_counter() - start, step, new_tokens, rate)
+                    return
+                calls, raw, repairs = parsed.calls, text, ["tool-call tags missing", *parsed.repairs]
+            else:
+                yield Thought(step, text.strip(), usage.seconds, usage.new_tokens)
+                cont = messages + [{"role": "assistant", "content": text + "<tool_call>\n"}]
+                gen = self.engine.generate(cont, stop=["</tool_call>"], adapter=False, tools=schemas,
+                                           grammar=self.calling.single_call_grammar, max_new_tokens=200)
+                new_tokens += gen.usage.new_tokens
+                yield ModelTurn(step, "calling", tuple(cont), gen.text, gen.usage.prompt_tokens,
+                                gen.usage.cached_tokens, gen.usage.new_tokens, gen.usage.seconds, adapter=False,
+                                constrained=self.calling.single_call_grammar is not None)
+                parsed = parse_calls(f"<tool_call>{gen.text}</tool_call>")
+                raw, repairs = gen.text, parsed.repairs
+                calls = parsed.calls or []
+            yield Action(step, raw.strip())
+            errors = self.calling.validation_errors(calls) if calls else ["no valid tool call"]
+            if errors:
+                observation = f"Error: {'; '.join(errors)}"
+                yield Error(step, f"invalid tool call: {'; '.join(errors)}")
+                calls = []
+            else:
+                yield CallPlan(step, tuple(calls), "native", tuple(repairs))
+            results = []
+            for call in calls:
+                event = self._execute(step, call["name"], call["arguments"], seen_calls)
+                yield event
+                results.append(event.result if event.error is None else f"Error: {event.error}")
+            if calls:
+                observation = "\n".join(results)
+            yield Observation(step, observation)
+            turn.append({"role": "assistant", "content": text.strip(), "tool_calls": [
+                {"type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}} for c in calls]})
+            turn.append({"role": "tool", "content": observation})
+        yield NoAnswer(self.settings.max_steps, f"no answer within {self.settings.max_steps} steps",
+                       time.perf_counter() - start, self.settings.max_steps)
+
+    def _run_react(self, question: str) -> Iterator[Event]:
         """Answer one question. The steps so far form one assistant message that the model continues
         (a scratchpad): small models keep the protocol far better that way than across chat turns,
         and each step extends the cached prefix instead of adding template tokens."""

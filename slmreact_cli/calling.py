@@ -66,9 +66,11 @@ class CallingStep:
         self.max_new_tokens = max_new_tokens
         self.system = {"role": "system", "content": calling_system_prompt(registry)}
         self.tool_params = {n: list(t.parameters.get("properties", {})) for n, t in registry.tools.items()}
-        self.grammar = None
+        self.grammar = self.single_call_grammar = None
         if constrained and engine.supports_grammar and registry.tools:
-            self.grammar = engine.compile_grammar(calls_schema(registry))
+            schema = calls_schema(registry)
+            self.grammar = engine.compile_grammar(schema)
+            self.single_call_grammar = engine.compile_grammar(schema["items"])
 
     def validation_errors(self, calls: list[dict]) -> list[str]:
         errors = []

@@ -28,6 +28,9 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show the full
 GrammarOpt = Annotated[Optional[bool], typer.Option(
     "--grammar/--no-grammar", help="Constrain function calls to the tools' schemas (default: the profile's setting).")]
 TimeoutOpt = Annotated[float, typer.Option("--tool-timeout", min=0.1, help="Seconds before a tool call is stopped.")]
+ModeOpt = Annotated[Optional[str], typer.Option(
+    "--mode", help="react (Thought/Action/Observation with a function-calling step) or native (the chat "
+                   "template's own tool calls). Default: the profile's setting.")]
 NoLogOpt = Annotated[bool, typer.Option("--no-log", help="Do not write the transcript log.")]
 ApproveOpt = Annotated[bool, typer.Option("--approve", help="Ask before each tool call: yes, no, or always for that tool.")]
 
@@ -70,11 +73,13 @@ def loaded_session(options, console: Console, approve: bool = False) -> Iterator
         session.close()
 
 
-def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False):
+def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False, mode=None):
     from .session import SessionOptions
 
+    if mode not in (None, "react", "native"):
+        raise typer.BadParameter(f"--mode must be react or native, not {mode!r}")
     return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=grammar,
-                          tool_timeout=tool_timeout, log=not no_log)
+                          tool_timeout=tool_timeout, log=not no_log, mode=mode)
 
 
 def _check_question(question: str) -> str:
@@ -99,6 +104,7 @@ def ask(
     tool_timeout: TimeoutOpt = 30.0,
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
+    mode: ModeOpt = None,
 ) -> None:
     """Answer one question and exit."""
     from .render import PanelRenderer, RecordBuilder
@@ -107,7 +113,7 @@ def ask(
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log), err, approve) as session:
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err, approve) as session:
         record = RecordBuilder(question, session.model_name)
         try:
             session.ask(question, record, panels)
@@ -153,6 +159,7 @@ def batch(
     grammar: GrammarOpt = None,
     tool_timeout: TimeoutOpt = 30.0,
     no_log: NoLogOpt = False,
+    mode: ModeOpt = None,
 ) -> None:
     """Answer many questions with one model load; one JSON line out per line in, in order."""
     from .render import RecordBuilder
@@ -163,7 +170,7 @@ def batch(
     sink = open(out, "w", encoding="utf-8") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log), err) as session:
+        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err) as session:
             for number, line in _read_batch_lines(file):
                 total += 1
                 item, problem = _batch_item(number, line)
@@ -248,12 +255,13 @@ def chat(
     tool_timeout: TimeoutOpt = 30.0,
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
+    mode: ModeOpt = None,
 ) -> None:
     """Start the interactive session (the default command)."""
     from .repl import run_repl
 
     console = Console()
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log), stderr_console(),
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), stderr_console(),
                         approve) as session:
         run_repl(session, console, verbose=verbose)
 

@@ -132,3 +132,10 @@ def calling_user_message(question: str, observations: list[str], action: str) ->
     seen = "\n".join(f"- {o}" for o in observations) or "- (none yet)"
     return {"role": "user",
             "content": f"### Query:\nQuestion: {question}\nObservations so far:\n{seen}\nAction: {action}"}
+
+
+NATIVE_SYSTEM = """\
+You answer the user's question. Call a tool whenever you need a fact, a conversion or a calculation; \
+call one tool at a time and wait for its result. Never compute or convert in your head. When the tool \
+results answer the whole question, reply with the answer in one sentence, without a tool call. If a \
+tool returns an error that no listed tool can work around, say that the information is not available."""

@@ -22,6 +22,7 @@ class SessionOptions:
     constrained: bool | None = None  # None: the profile's setting
     tool_timeout: float = DEFAULT_TIMEOUT
     log: bool = True  # write the transcript log
+    mode: str | None = None  # "react" or "native"; None: the profile's setting
 
 
 class Session:
@@ -36,7 +37,7 @@ class Session:
         constrained = profile.constrained if options.constrained is None else options.constrained
         self.settings = AgentSettings(
             max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
-            constrained=constrained,
+            constrained=constrained, mode=options.mode or profile.mode,
             sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
         self.log = None

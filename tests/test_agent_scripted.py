@@ -198,3 +198,18 @@ def test_a_loop_of_repeated_calls_is_ended_with_an_answer(registry, runner):
     ])
     assert of(events, Answer)[0].text == "10."
     assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")
+
+
+def test_native_mode_free_text_then_a_call_then_the_answer(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply("I will look it up.\n<tool_call>"),
+        Reply('{{"name": "lookup", "arguments": {"key": "a"}}}\n</tool_call>'),  # doubled braces, repaired
+        Reply('{"name": "lookup", "arguments": {"key": "c"}}'),  # a call without its tags
+        Reply("The values are 10 and 7."),
+    ], mode="native")
+    assert [c.result for c in of(events, ToolCall)] == ["10", "7"]
+    assert of(events, CallPlan)[0].source == "native"
+    assert of(events, Answer)[0].text == "The values are 10 and 7."
+    assert engine.calls[0].stop == ("<tool_call>",)
+    assert engine.calls[1].messages[-1]["content"].endswith("<tool_call>\n")
+    assert engine.calls[3].messages[-1] == {"role": "tool", "content": "7"}

@@ -122,8 +122,10 @@ class Engine(ABC):
         sampling: Sampling = Sampling(),
         adapter: bool = False,
         grammar: Any = None,
+        tools: list[dict] | None = None,
     ) -> Iterator[str | Usage]:
-        """Yield text chunks, then one Usage. `grammar` comes from `compile_grammar` (or is None)."""
+        """Yield text chunks, then one Usage. `grammar` comes from `compile_grammar` (or is None);
+        `tools` (function schemas) are rendered by the chat template, for native tool calling."""
 
     def compile_grammar(self, json_schema: dict) -> Any:
         """An engine-specific constraint object for `stream(grammar=...)`; None if unsupported."""
