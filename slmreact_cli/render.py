@@ -74,8 +74,8 @@ class PanelRenderer:
                                  title_align="left"))
 
     def _on_call_plan(self, event: CallPlan) -> None:
-        body = Syntax(json.dumps(list(event.calls), indent=2, ensure_ascii=False), "json", word_wrap=True,
-                      background_color="default")
+        text = "[" + ",\n ".join(json.dumps(c, ensure_ascii=False) for c in event.calls) + "]"
+        body = Syntax(text, "json", word_wrap=True, background_color="default")
         subtitle = Text(f"from the {event.source}")
         if event.repairs:
             subtitle.append(f" · repaired: {', '.join(dict.fromkeys(event.repairs))}")
