@@ -113,19 +113,9 @@ class Agent:
         new_tokens, decode_seconds = 0, 0.0
         for step in range(1, self.settings.max_steps + 1):
             messages = base + turn
-            text, usage = "", Usage(0, 0, 0.0)
-            for chunk in self.engine.stream(messages, stop=["<tool_call>"], adapter=False, tools=schemas,
-                                            max_new_tokens=self.settings.max_new_tokens,
-                                            sampling=self.settings.sampling):
-                if isinstance(chunk, Usage):
-                    usage = chunk
-                else:
-                    text += chunk
-                    yield ThoughtDelta(step, chunk)
+            text, usage = yield from self._reason(step, messages, ("<tool_call>",), schemas)
             new_tokens += usage.new_tokens
             decode_seconds += usage.seconds - usage.prefill_seconds
-            yield ModelTurn(step, "reasoning", tuple(messages), text, usage.prompt_tokens, usage.cached_tokens,
-                            usage.new_tokens, usage.seconds, adapter=False)
             if usage.stop_reason == "interrupted":
                 yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
                 return
@@ -191,21 +181,10 @@ class Agent:
             except OverflowError as exc:
                 yield NoAnswer(step, str(exc), time.perf_counter() - start, step - 1)
                 return
-            text, usage = "", None
             yield ThoughtDelta(step, prefix)
-            for chunk in self.engine.stream(messages, stop=self.settings.stop, adapter=False,
-                                            max_new_tokens=self.settings.max_new_tokens,
-                                            sampling=self.settings.sampling):
-                if isinstance(chunk, Usage):
-                    usage = chunk
-                else:
-                    text += chunk
-                    yield ThoughtDelta(step, chunk)
-            usage = usage or Usage(0, 0, 0.0)
+            text, usage = yield from self._reason(step, messages, self.settings.stop)
             new_tokens += usage.new_tokens
             decode_seconds += usage.seconds - usage.prefill_seconds
-            yield ModelTurn(step, "reasoning", tuple(messages), text, usage.prompt_tokens, usage.cached_tokens,
-                            usage.new_tokens, usage.seconds, adapter=False)
             if usage.stop_reason == "interrupted":
                 yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
                 return
@@ -265,6 +244,20 @@ class Agent:
             scratch += observation_text(observation)
         yield NoAnswer(self.settings.max_steps, f"no answer within {self.settings.max_steps} steps",
                        time.perf_counter() - start, self.settings.max_steps)
+
+    def _reason(self, step: int, messages: list[dict], stop, tools: list[dict] | None = None):
+        """One reasoning turn (adapter off), streamed as ThoughtDelta events; returns (text, usage)."""
+        text, usage = "", Usage(0, 0, 0.0)
+        for chunk in self.engine.stream(messages, stop=stop, adapter=False, tools=tools,
+                                        max_new_tokens=self.settings.max_new_tokens, sampling=self.settings.sampling):
+            if isinstance(chunk, Usage):
+                usage = chunk
+            else:
+                text += chunk
+                yield ThoughtDelta(step, chunk)
+        yield ModelTurn(step, "reasoning", tuple(messages), text, usage.prompt_tokens, usage.cached_tokens,
+                        usage.new_tokens, usage.seconds, adapter=False)
+        return text, usage
 
     def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str]):
         """Run tool calls nested in string arguments first (see nesting.py); return the new arguments."""
