@@ -83,6 +83,29 @@ class StopScanner:
         return out
 
 
+class IncrementalText:
+    """Turns the growing decode of all new tokens into releasable pieces: holds back an incomplete
+    UTF-8 character (decoded as U+FFFD) and anything the stop scanner holds back."""
+
+    def __init__(self, stops: Iterable[str]):
+        self.scanner = StopScanner(stops)
+        self._released_upto = ""
+
+    @property
+    def stopped(self) -> bool:
+        return self.scanner.stopped
+
+    def update(self, decoded: str) -> str:
+        if decoded.endswith("\ufffd"):
+            return ""
+        piece, self._released_upto = decoded[len(self._released_upto):], decoded
+        return self.scanner.feed(piece)
+
+    def finish(self) -> str:
+        """What is still held back, unless a stop string ended the text."""
+        return "" if self.scanner.stopped else self.scanner.flush()
+
+
 @dataclass
 class CancelToken:
     """Set from another thread or a signal handler; engines check it between tokens."""

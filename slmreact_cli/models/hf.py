@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import ModelError
 from ..paths import cache_dir
-from .base import Engine, Message, Sampling, StopScanner, Timer, Usage
+from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
 from .templates import fix_chat_template
 
 LoadProgress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -240,13 +240,12 @@ class TransformersEngine(Engine):
         generator = None
         if sampling.temperature > 0 and sampling.seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(sampling.seed)
-        scanner = StopScanner(stop)
+        released = IncrementalText(stop)
         new_ids: list[int] = []
         reason = "length"
         reused = 0
         prefill_seconds = 0.0
         complete = False
-        decoded_upto = ""
         try:
             with torch.inference_mode(), self._adapter_context(state):
                 reused = self._reuse(cache, prompt_ids) if self.prefix_cache_enabled else 0
@@ -265,15 +264,12 @@ class TransformersEngine(Engine):
                     new_ids.append(token)
                     if matcher is not None:
                         matcher.accept(token)
-                    text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
-                    if not text.endswith("\ufffd"):  # wait for a complete UTF-8 character
-                        piece, decoded_upto = text[len(decoded_upto):], text
-                        out = scanner.feed(piece)
-                        if out:
-                            yield out
-                        if scanner.stopped:
-                            reason = "stop"
-                            break
+                    out = released.update(self.tokenizer.decode(new_ids, skip_special_tokens=True))
+                    if out:
+                        yield out
+                    if released.stopped:
+                        reason = "stop"
+                        break
                     if matcher is not None and matcher.is_terminated():
                         reason = "stop"
                         break
@@ -282,10 +278,9 @@ class TransformersEngine(Engine):
         finally:
             if not complete:
                 cache.reset()  # interrupted mid-forward: the cache may not match its ids
-        if not scanner.stopped:
-            tail = scanner.flush()
-            if tail:
-                yield tail
+        tail = released.finish()
+        if tail:
+            yield tail
         yield Usage(prompt_tokens=len(prompt_ids), new_tokens=len(new_ids), seconds=timer.elapsed(),
                     cached_tokens=reused, stop_reason=reason, prefill_seconds=prefill_seconds)
 

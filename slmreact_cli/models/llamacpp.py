@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..errors import EngineUnavailable, ModelError
-from .base import Engine, Message, Sampling, StopScanner, Timer, Usage
+from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
 from .templates import fix_chat_template
 
 
@@ -133,9 +133,8 @@ class LlamaCppEngine(Engine):
         held = list(self.llm.input_ids[: self.llm.n_tokens])
         while cached < min(len(held), len(prompt) - 1) and held[cached] == prompt[cached]:
             cached += 1
-        scanner = StopScanner(stop)
-        new_ids: list[bytes] = []
-        text_so_far = ""
+        released = IncrementalText(stop)
+        new_bytes: list[bytes] = []
         reason = "length"
         first_token_at = None
         generator = self.llm.generate(
@@ -153,23 +152,19 @@ class LlamaCppEngine(Engine):
                     reason = "eos"
                     break
                 count += 1
-                new_ids.append(self.llm.detokenize([token], special=False))
-                text = b"".join(new_ids).decode("utf-8", errors="ignore")
-                if not b"".join(new_ids).decode("utf-8", errors="replace").endswith("\ufffd"):
-                    piece, text_so_far = text[len(text_so_far):], text
-                    out = scanner.feed(piece)
-                    if out:
-                        yield out
-                    if scanner.stopped:
-                        reason = "stop"
-                        break
+                new_bytes.append(self.llm.detokenize([token], special=False))
+                out = released.update(b"".join(new_bytes).decode("utf-8", errors="replace"))
+                if out:
+                    yield out
+                if released.stopped:
+                    reason = "stop"
+                    break
                 if count >= max_new_tokens:
                     break
         finally:
             generator.close()
-        if not scanner.stopped:
-            tail = scanner.flush()
-            if tail:
-                yield tail
+        tail = released.finish()
+        if tail:
+            yield tail
         yield Usage(prompt_tokens=len(prompt), new_tokens=count, seconds=timer.elapsed(), cached_tokens=cached,
                     stop_reason=reason, prefill_seconds=first_token_at or 0.0)
