@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .calling import CallingStep
+from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
 from .nesting import InnerCallFailed, find_nested, substitute
@@ -97,9 +98,17 @@ class Agent:
 
     # ---- the loop ----------------------------------------------------------------------------
     def run(self, question: str) -> Iterator[Event]:
-        if self.settings.mode == "native":
-            return self._run_native(question)
-        return self._run_react(question)
+        """The question's events. An engine failure mid-run (a model server gone away) ends the run
+        with a NoAnswer that says why, so a batch or a chat session goes on."""
+        start = time.perf_counter()
+        step = 0
+        try:
+            for event in (self._run_native if self.settings.mode == "native" else self._run_react)(question):
+                step = event.step
+                yield event
+        except ModelError as exc:
+            yield Error(step, str(exc))
+            yield NoAnswer(step, str(exc), time.perf_counter() - start, step)
 
     def _run_native(self, question: str) -> Iterator[Event]:
         """One stage in the template's own format: free text until "<tool_call>", then the call itself

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 from .paths import bundled, config_dir
@@ -29,15 +29,40 @@ class Generation(BaseModel):
     seed: int | None = None
 
 
+class ServerSettings(BaseModel):
+    """Where an `openai` engine profile sends its requests (see docs/scale-out.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    model: str  # the served model used with the adapter off (reasoning)
+    adapter_model: str | None = None  # the model or LoRA module used with the adapter on (calling step)
+    body: dict = Field(default_factory=dict)  # extra request fields for every request
+    base_body: dict = Field(default_factory=dict)  # extra fields with the adapter off
+    adapter_body: dict = Field(default_factory=dict)  # extra fields with the adapter on (llama.cpp: lora scales)
+    api: Literal["chat", "completions"] = "chat"
+    template: str | None = None  # api = "completions": a profile name, .gguf or .jinja with the chat template
+    prefill_body: dict = Field(default_factory=dict)  # api = "chat": fields that make a final assistant
+    # message continue (vLLM: continue_final_message = true, add_generation_prompt = false)
+    grammar: Literal["none", "json_schema", "response_format", "gbnf"] = "none"
+    shared_prompt_cache: bool = False  # one prompt cache for both adapter states: disable it on switches
+    server_stop: bool = False  # also send stop strings to the server (they are always matched here)
+    stream_usage: bool = True  # ask for usage figures in the stream (stream_options.include_usage)
+    api_key_env: str = "SLMREACT_API_KEY"
+    api_key: str | None = None  # prefer the environment variable; never logged
+    timeout: float = Field(120.0, gt=0)
+    max_retries: int = Field(2, ge=0)
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
     # "auto": llama.cpp for GGUF sources where llama-cpp-python is installed, else transformers.
-    engine: Literal["auto", "transformers", "llama.cpp", "unsloth"] = "auto"
-    # "embedded:<gguf file name>", a local folder or file, or a hub id.
-    source: str
+    engine: Literal["auto", "transformers", "llama.cpp", "unsloth", "openai"] = "auto"
+    # "embedded:<gguf file name>", a local folder or file, or a hub id (not needed for "openai").
+    source: str = ""
     gguf_file: str | None = None
     adapter: str | None = None
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
@@ -47,6 +72,15 @@ class Profile(BaseModel):
     mode: Literal["react", "native"] = "react"
     constrained: bool = True
     generation: Generation = Field(default_factory=Generation)
+    server: ServerSettings | None = None
+
+    @model_validator(mode="after")
+    def _engine_needs(self) -> "Profile":
+        if self.engine == "openai" and self.server is None:
+            raise ValueError('engine = "openai" needs a [server] table with base_url and model')
+        if self.engine != "openai" and not self.source:
+            raise ValueError("source is required (an embedded model, a folder, a .gguf file or a hub id)")
+        return self
 
     @property
     def embedded_file(self) -> str | None:
@@ -58,10 +92,11 @@ def _format_validation(where: str, exc: ValidationError) -> str:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         if err["type"] == "extra_forbidden":
-            valid = ", ".join(sorted(Profile.model_fields if len(err["loc"]) == 1 else Generation.model_fields))
+            section = {"generation": Generation, "server": ServerSettings}.get(str(err["loc"][0]), Profile)
+            valid = ", ".join(sorted((Profile if len(err["loc"]) == 1 else section).model_fields))
             problems.append(f"unknown key {loc!r} (valid keys: {valid})")
         else:
-            problems.append(f"{loc}: {err['msg']}")
+            problems.append(f"{loc}: {err['msg']}" if loc else str(err["msg"]).removeprefix("Value error, "))
     return f"{where}: " + "; ".join(problems)
 
 

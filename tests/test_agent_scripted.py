@@ -213,3 +213,21 @@ def test_native_mode_free_text_then_a_call_then_the_answer(registry, runner):
     assert engine.calls[0].stop == ("<tool_call>",)
     assert engine.calls[1].messages[-1]["content"].endswith("<tool_call>\n")
     assert engine.calls[3].messages[-1] == {"role": "tool", "content": "7"}
+
+
+def test_engine_failure_mid_run_ends_with_no_answer(registry, runner):
+    """A model server that goes away mid-question: the run ends with a reason, not a crash."""
+    from slmreact_cli.errors import ModelError
+    from slmreact_cli.events import Error
+
+    class GoneAway(ScriptedEngine):
+        def stream(self, messages, **kwargs):
+            if len(self.calls) >= 1:
+                raise ModelError("cannot reach the model server at http://gpu-box:8000/v1: connection refused")
+            yield from super().stream(messages, **kwargs)
+
+    engine = GoneAway(replies=[Reply('Thought: compute.\nAction: calculate(expression="2+2")')])
+    events = list(Agent(engine, registry, runner, AgentSettings()).run("q?"))
+    assert of(events, ToolCall)[0].result == "4"
+    assert "gpu-box" in of(events, Error)[-1].message
+    assert "cannot reach" in of(events, NoAnswer)[0].reason

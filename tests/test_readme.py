@@ -12,7 +12,7 @@ def test_readme_has_two_setup_commands():
     main, tests = readme_commands()
     assert main.startswith("python3 -m venv") and main.endswith("&& slmreact")
     assert "pip install torch==2.13.0 && " in main and "pip install torch==2.13.0 && " in tests
-    assert main.index("torch==2.13.0") < main.index('".[embedded]"')
+    assert main.index("torch==2.13.0") < main.index('".[embedded,fast]"')
     assert "pytest" in tests
 
 

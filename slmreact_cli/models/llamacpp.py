@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 from ..errors import EngineUnavailable, ModelError
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
-from .templates import fix_chat_template
+from .templates import ChatTemplate
 
 
 def available() -> bool:
@@ -40,12 +40,7 @@ class LlamaCppEngine(Engine):
         template = meta.get("tokenizer.chat_template")
         if not template:
             raise ModelError(f"{model_id} has no chat template in its GGUF metadata")
-        import jinja2
-
-        env = jinja2.Environment(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
-        env.filters["tojson"] = lambda value, **kw: json.dumps(value, ensure_ascii=False)
-        env.globals["raise_exception"] = lambda message: (_ for _ in ()).throw(jinja2.TemplateError(message))
-        self._template = env.from_string(fix_chat_template(template))
+        self._template = ChatTemplate(template)
         eos = llm.token_eos()
         self._end_ids = {eos} | {t for t in (self._token_id("<|im_end|>"), self._token_id("<|endoftext|>")) if t is not None}
         self.prefix_cache_enabled = True
@@ -73,14 +68,7 @@ class LlamaCppEngine(Engine):
 
     # ---- prompts -------------------------------------------------------------------------
     def render(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
-        messages = list(messages)
-        continuing = bool(messages) and messages[-1]["role"] == "assistant"
-        text = self._template.render(messages=messages, tools=tools, add_generation_prompt=not continuing,
-                                     bos_token="", eos_token="")
-        if continuing:  # cut the rendered text right after the final message's content
-            final = messages[-1]["content"]
-            text = text[: text.rindex(final) + len(final)]
-        return text
+        return self._template.render(messages, tools)
 
     def encode(self, messages: Sequence[Message], tools: list[dict] | None = None) -> list[int]:
         return self.llm.tokenize(self.render(messages, tools).encode(), add_bos=False, special=True)

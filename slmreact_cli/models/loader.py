@@ -12,16 +12,31 @@ from .embedded import EMBEDDED, assemble
 LoadProgress = Callable[[str, int, int], None]
 
 
+def _source(profile: Profile, progress: LoadProgress | None = None) -> tuple[str, str | None, str | None]:
+    """(folder or hub id, GGUF file name or None, known SHA-256 or None), assembling an embedded model."""
+    if not profile.embedded_file:
+        return profile.source, profile.gguf_file, None
+    model = EMBEDDED.get(profile.embedded_file)
+    if model is None:
+        raise ModelError(f"profile {profile.name!r}: no embedded model named {profile.embedded_file!r} "
+                         f"(known: {', '.join(EMBEDDED)})")
+    path = assemble(model, progress=(lambda done, total: progress("assembling model", done, total))
+                    if progress else None)
+    return str(path.parent), path.name, model.sha256
+
+
+def gguf_path(profile: Profile) -> Path | None:
+    """The profile's GGUF file, assembled if embedded; None for other sources."""
+    source, gguf_file, _ = _source(profile)
+    return Path(source) / gguf_file if gguf_file else None
+
+
 def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engine:
-    source, gguf_file, sha256 = profile.source, profile.gguf_file, None
-    if profile.embedded_file:
-        model = EMBEDDED.get(profile.embedded_file)
-        if model is None:
-            raise ModelError(f"profile {profile.name!r}: no embedded model named {profile.embedded_file!r} "
-                             f"(known: {', '.join(EMBEDDED)})")
-        path = assemble(model, progress=(lambda done, total: progress("assembling model", done, total))
-                        if progress else None)
-        source, gguf_file, sha256 = str(path.parent), path.name, model.sha256
+    if profile.engine == "openai":
+        from .openai_api import OpenAIEngine
+
+        return OpenAIEngine.load(profile)
+    source, gguf_file, sha256 = _source(profile, progress)
     engine = profile.engine
     if engine == "auto":
         from .llamacpp import available

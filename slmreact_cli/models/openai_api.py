@@ -1,0 +1,301 @@
+"""The `openai` engine: a model served over an OpenAI-compatible API (vLLM, llama.cpp's server,
+llama-cpp-python's server, Ollama), behind the same contract as the in-process engines.
+
+The adapter switch becomes a per-request choice: the profile names the served model (or LoRA
+module) for each adapter state, plus any extra request fields for each (llama.cpp's server takes
+per-request LoRA scales). Where the server keeps one prompt cache for both adapter states (one
+model name, the adapter picked by a request field), the first request after a switch is sent with
+`cache_prompt: false`, so states computed with the adapter on never serve a call with it off.
+
+Two ways to send a prompt:
+- `api = "chat"`: messages as they are; a final assistant message is continued where the server
+  supports it (llama.cpp's server and Ollama do it by default, vLLM with `prefill_body`).
+- `api = "completions"`: the prompt text is rendered here from the model's own chat template
+  (`template`), so the server sees exactly the bytes an in-process engine would.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator, Sequence
+
+from ..config import Profile, ServerSettings
+from ..errors import ConfigError, EngineUnavailable, ModelError
+from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+
+MAX_STOPS = 4  # the OpenAI API accepts at most four stop strings; the rest are matched here
+
+
+def api_key(server: ServerSettings) -> str:
+    """The key from the environment variable the profile names, else from the profile, else a
+    placeholder (local servers take any key)."""
+    return os.environ.get(server.api_key_env) or server.api_key or "sk-no-key-required"
+
+
+class OpenAIEngine(Engine):
+    name = "openai"
+
+    def __init__(self, client: Any, server: ServerSettings, *, model_id: str, context_length: int,
+                 template: Any = None):
+        super().__init__()
+        self.client = client
+        self.server = server
+        self.model_id = model_id
+        self.context_length = context_length
+        self.has_adapter = bool(server.adapter_model or server.adapter_body)
+        self.supports_grammar = server.grammar != "none"
+        self._template = template
+        self._last_adapter: bool | None = None
+        self.requests_sent: list[dict] = []  # the last few request bodies, for --verbose traces
+        self.prefix_cache_enabled = True
+
+    @classmethod
+    def load(cls, profile: Profile, *, http_client: Any = None) -> "OpenAIEngine":
+        server = profile.server
+        if server is None:
+            raise ConfigError(f"profile {profile.name!r}: engine = \"openai\" needs a [server] table "
+                              "with base_url and model")
+        try:
+            import openai
+        except ImportError:
+            raise EngineUnavailable('the openai engine needs the openai package: pip install "openai>=1.40"') from None
+        template = None
+        if server.api == "completions":
+            template = _load_template(profile)
+        client = openai.OpenAI(base_url=server.base_url, api_key=api_key(server), timeout=server.timeout,
+                               max_retries=server.max_retries, http_client=http_client)
+        engine = cls(client, server, model_id=server.model, context_length=profile.max_seq_length,
+                     template=template)
+        engine.check_server()
+        return engine
+
+    # ---- server checks ------------------------------------------------------------------
+    def check_server(self) -> None:
+        """Fail at load, with one line, when the server is unreachable or lacks the model."""
+        served = [m.id for m in self._call(lambda: self.client.models.list()).data]
+        wanted = [m for m in (self.server.model, self.server.adapter_model) if m]
+        missing = [m for m in wanted if served and m not in served]
+        # Some servers (llama.cpp's, with one model) answer to any name; only a list that names
+        # other models proves a name wrong.
+        if missing and len(served) > 1:
+            raise ModelError(f"the server at {self.server.base_url} does not serve {', '.join(missing)} "
+                             f"(it serves: {', '.join(served)})")
+
+    def _call(self, request):
+        import openai
+
+        url = self.server.base_url
+        try:
+            return request()
+        except openai.APITimeoutError:
+            raise ModelError(f"the model server at {url} did not answer within {self.server.timeout:g} s") from None
+        except openai.APIConnectionError as exc:
+            cause = exc.__cause__ or exc
+            raise ModelError(f"cannot reach the model server at {url}: {_one_line(cause)}") from None
+        except openai.AuthenticationError:
+            raise ModelError(f"the model server at {url} refused the API key "
+                             f"(set it in ${self.server.api_key_env})") from None
+        except openai.APIStatusError as exc:
+            raise ModelError(f"the model server at {url} answered {exc.status_code}: "
+                             f"{_one_line(_error_message(exc))}") from None
+
+    # ---- prompts ------------------------------------------------------------------------
+    def render(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
+        if self._template is None:
+            raise ModelError("this profile sends chat messages; it has no template to render a prompt")
+        return self._template.render(messages, tools)
+
+    def compile_grammar(self, json_schema: dict) -> Any:
+        """The request fields that constrain the output to `json_schema`, or None."""
+        kind = self.server.grammar
+        if kind == "json_schema":  # llama.cpp's server
+            return {"json_schema": json_schema}
+        if kind == "response_format":  # vLLM, Ollama, OpenAI
+            return {"response_format": {"type": "json_schema",
+                                        "json_schema": {"name": "calls", "schema": json_schema, "strict": True}}}
+        if kind == "gbnf":  # llama-cpp-python's server takes a GBNF grammar
+            try:
+                from llama_cpp.llama_grammar import json_schema_to_gbnf
+            except ImportError:
+                return None  # the calling step falls back to repair
+            return {"grammar": json_schema_to_gbnf(json.dumps(json_schema))}
+        return None
+
+    def _body(self, adapter: bool, sampling: Sampling, grammar: Any, continuing: bool) -> dict:
+        server = self.server
+        body: dict[str, Any] = dict(server.body)
+        body.update(server.adapter_body if adapter else server.base_body)
+        if sampling.top_k and sampling.temperature > 0:
+            body.setdefault("top_k", sampling.top_k)
+        if continuing and server.api == "chat":
+            body.update(server.prefill_body)
+        if grammar:
+            body.update(grammar)
+        switched = self._last_adapter is not None and self._last_adapter != adapter
+        if server.shared_prompt_cache and (switched or not self.prefix_cache_enabled):
+            body["cache_prompt"] = False
+        self._last_adapter = adapter
+        return body
+
+    # ---- generation ---------------------------------------------------------------------
+    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
+               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
+               tools: list[dict] | None = None) -> Iterator[str | Usage]:
+        timer = Timer()
+        server = self.server
+        model = (server.adapter_model or server.model) if adapter else server.model
+        continuing = bool(messages) and messages[-1]["role"] == "assistant"
+        common: dict[str, Any] = dict(
+            model=model, max_tokens=max_new_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+            stream=True, extra_body=self._body(bool(adapter), sampling, grammar, continuing))
+        if server.server_stop and stop:
+            common["stop"] = list(stop)[:MAX_STOPS]
+        if sampling.seed is not None:
+            common["seed"] = sampling.seed
+        if server.stream_usage:
+            common["stream_options"] = {"include_usage": True}
+        if server.api == "completions":
+            prompt = self.render(messages, tools)
+            request = lambda: self.client.completions.create(prompt=prompt, **common)  # noqa: E731
+        else:
+            chat_tools = [t if "function" in t else {"type": "function", "function": t} for t in tools or []]
+            if chat_tools:
+                common["tools"] = chat_tools
+            request = lambda: self.client.chat.completions.create(messages=list(messages), **common)  # noqa: E731
+        self.requests_sent = [{k: v for k, v in common.items() if k != "extra_body"} | common["extra_body"]]
+        released = IncrementalText(stop)
+        text, reason, first_at, chunks = "", "length", None, 0
+        usage_seen: Any = None
+        response = self._call(request)
+        calls: dict[int, dict] = {}
+        try:
+            for chunk in self._iterate(response):
+                if getattr(chunk, "usage", None):
+                    usage_seen = chunk.usage
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                piece = choice.text if server.api == "completions" else (choice.delta.content or "")
+                if server.api == "chat":
+                    for call in choice.delta.tool_calls or []:
+                        slot = calls.setdefault(call.index or 0, {"name": "", "arguments": ""})
+                        if call.function is not None:
+                            slot["name"] += call.function.name or ""
+                            slot["arguments"] += call.function.arguments or ""
+                if piece:
+                    if first_at is None:
+                        first_at = timer.elapsed()
+                    chunks += 1
+                    text += piece
+                    out = released.update(text)
+                    if out:
+                        yield out
+                if self.cancel.cancelled:
+                    reason = "interrupted"
+                    break
+                if released.stopped:
+                    reason = "stop"
+                    break
+                if choice.finish_reason:
+                    reason = _finish_reason(choice, bool(common.get("stop")))
+        finally:
+            response.close()
+        tail = released.finish()
+        if tail:
+            yield tail
+        if calls and reason != "interrupted":  # native tool calls, as the template's text form
+            yield "".join(f"<tool_call>\n{json.dumps({'name': c['name'], 'arguments': _arguments(c['arguments'])})}"
+                          f"\n</tool_call>" for c in calls.values())
+        prompt_tokens = getattr(usage_seen, "prompt_tokens", 0) or self.count_tokens(messages)
+        new_tokens = getattr(usage_seen, "completion_tokens", 0) or chunks
+        details = getattr(usage_seen, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", 0) or 0
+        yield Usage(prompt_tokens=prompt_tokens, new_tokens=new_tokens, seconds=timer.elapsed(),
+                    cached_tokens=cached, stop_reason=reason, prefill_seconds=first_at or 0.0)
+
+    def _iterate(self, response) -> Iterator[Any]:
+        """The stream's chunks, with network failures mid-stream turned into one-line errors."""
+        iterator = iter(response)
+        while True:
+            try:
+                chunk = self._call(lambda: next(iterator))
+            except StopIteration:
+                return
+            except ModelError:
+                raise
+            except Exception as exc:  # httpx read errors surface raw from the iterator
+                raise ModelError(f"the model server at {self.server.base_url} broke off the stream: "
+                                 f"{_one_line(exc)}") from None
+            yield chunk
+
+    def reset_cache(self) -> None:
+        self._last_adapter = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"engine": self.name, "model": self.model_id, "adapter": self.has_adapter,
+                "base_url": self.server.base_url, "api": self.server.api}
+
+
+def _finish_reason(choice: Any, server_had_stops: bool) -> str:
+    """Our reason for the server's finish. "stop" from the server means end of sequence unless it
+    also matched stop strings; vLLM says which (`stop_reason`: the string, or None for the end)."""
+    if choice.finish_reason == "length":
+        return "length"
+    if choice.finish_reason == "stop" and server_had_stops:
+        matched = getattr(choice, "stop_reason", "unknown")
+        return "eos" if matched is None else "stop"
+    return "eos"
+
+
+def _arguments(raw: str) -> Any:
+    try:
+        return json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        return raw
+
+
+def _error_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str):
+            return inner
+    return str(getattr(exc, "message", exc))
+
+
+def _one_line(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return text[:300] or type(value).__name__
+
+
+def _load_template(profile: Profile):
+    """The chat template for `api = "completions"`: from a profile's GGUF (embedded or a file) or a
+    Jinja file."""
+    from pathlib import Path
+
+    from .templates import ChatTemplate
+
+    spec = profile.server.template
+    if not spec:
+        raise ConfigError(f"profile {profile.name!r}: api = \"completions\" needs server.template "
+                          "(a profile name, a .gguf file or a .jinja file) to render prompts")
+    path = Path(spec).expanduser()
+    if spec.endswith(".jinja"):
+        if not path.is_file():
+            raise ConfigError(f"profile {profile.name!r}: template file not found: {path}")
+        return ChatTemplate(path.read_text(encoding="utf-8"))
+    if spec.endswith(".gguf"):
+        if not path.is_file():
+            raise ConfigError(f"profile {profile.name!r}: template file not found: {path}")
+        return ChatTemplate.from_gguf(path)
+    from ..config import resolve_model
+    from .loader import gguf_path
+
+    source = resolve_model(spec)
+    found = gguf_path(source)
+    if found is None:
+        raise ConfigError(f"profile {profile.name!r}: template profile {spec!r} has no GGUF file to read "
+                          "a chat template from")
+    return ChatTemplate.from_gguf(found)
