@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 from common import MODELS, machine, write_section
@@ -40,11 +41,13 @@ def main():
              f"{time.strftime('%Y-%m-%d %H:%M')}.", "",
              "| engine | grammar | valid, no repair | repaired | failed | exact | ms per calling step |",
              "|---|---|---|---|---|---|---|"]
+    notes: list[str] = []
     for engine_name in a.engines:
         engine = load_engine(resolve_model(MODELS[a.model]).model_copy(update={"engine": engine_name}))
         for constrained in (True, False):
             step = CallingStep(engine, registry, constrained=constrained, use_action_calls=False)
             clean = repaired = failed = exact = 0
+            kinds: Counter = Counter()
             seconds = 0.0
             for row in rows:
                 start = time.perf_counter()
@@ -55,14 +58,18 @@ def main():
                     continue
                 if result.repairs or result.retried:
                     repaired += 1
+                    kinds.update(result.repairs + (["retried"] if result.retried else []))
                 else:
                     clean += 1
                 exact += result.calls == json.loads(row["target"])
             n = len(rows)
             lines.append(f"| {engine_name} | {'on' if constrained else 'off'} | {clean}/{n} | {repaired}/{n} | "
                          f"{failed}/{n} | {exact}/{n} | {seconds / n * 1000:.0f} |")
-            print(lines[-1], flush=True)
+            notes.append(f"{engine_name}, grammar {'on' if constrained else 'off'}: "
+                         + (", ".join(f"{k} x{v}" for k, v in kinds.most_common()) or "no repairs"))
+            print(lines[-1], notes[-1], flush=True)
         del engine
+    lines += ["", "Repairs and retries seen:", *(f"- {n}" for n in notes)]
     write_section("grammar", "## Grammar-constrained calling step\n\n" + "\n".join(lines))
 
 

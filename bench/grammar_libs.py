@@ -61,16 +61,23 @@ class FormatEnforcer:
     name = "lm-format-enforcer"
 
     def __init__(self, tok, schema):
-        import sys
-
-        import transformers.tokenization_utils_base as base
         from lmformatenforcer import JsonSchemaParser, TokenEnforcer
+        from lmformatenforcer.tokenenforcer import TokenEnforcerTokenizerData
 
-        # its transformers integration imports a module that transformers 5 renamed
-        sys.modules.setdefault("transformers.tokenization_utils", base)
-        from lmformatenforcer.integrations.transformers import build_token_enforcer_tokenizer_data
-
-        self.enforcer = TokenEnforcer(build_token_enforcer_tokenizer_data(tok), JsonSchemaParser(schema))
+        # Its transformers integration does not import under transformers 5, so the tokenizer data
+        # is built here through the documented constructor: (id, text with its leading space, starts
+        # a word) for every regular token, decoded after a digit so a leading space survives.
+        digit = tok.encode("0", add_special_tokens=False)[-1]
+        special = set(tok.all_special_ids)
+        regular = []
+        for idx in range(len(tok)):
+            if idx in special:
+                continue
+            text = tok.decode([digit, idx])[1:]
+            regular.append((idx, text, len(text) > len(tok.decode([idx]))))
+        data = TokenEnforcerTokenizerData(regular, lambda ids: tok.decode(ids).rstrip("\ufffd"), tok.eos_token_id,
+                                          False, len(tok))
+        self.enforcer = TokenEnforcer(data, JsonSchemaParser(schema))
 
     def run(self, ids):
         prefix: list[int] = []
@@ -103,13 +110,18 @@ class OutlinesCore:
             except KeyError:
                 continue  # added tokens outside the byte alphabet
         self.Guide = Guide
+        self.words = (max(tok.get_vocab().values()) + 32) // 32
         regex = build_regex_from_schema(json.dumps(schema), r" ?")
         self.index = Index(regex, Vocabulary(tok.eos_token_id, tokens))
 
     def run(self, ids):
+        import torch
+
         guide = self.Guide(self.index)
+        mask = torch.zeros((self.words,), dtype=torch.int32)  # one bit per token, as xgrammar's
         for token in ids:
-            if token not in set(guide.get_tokens()):
+            guide.write_mask_into(mask.data_ptr(), mask.numel(), mask.element_size())
+            if not (int(mask[token // 32]) >> (token % 32)) & 1:
                 return False
             guide.advance(token, return_tokens=False)
             yield

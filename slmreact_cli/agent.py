@@ -44,6 +44,15 @@ def call_key(name: str, arguments: dict) -> str:
     return f"{name}:{json.dumps(arguments, sort_keys=True, default=str)}"
 
 
+# "...", "<date>", "?" : stand-ins copied from a format example instead of a value.
+_PLACEHOLDER = re.compile(r"^\s*(\.{2,}|…|<[^<>]*>|\?+|\[\s*\.\.\.\s*\]|\{\s*\.\.\.\s*\})\s*$")
+
+
+def placeholder_arguments(arguments: dict) -> list[str]:
+    """Names of string arguments whose value is only a stand-in."""
+    return [k for k, v in arguments.items() if isinstance(v, str) and _PLACEHOLDER.match(v)]
+
+
 def format_call(name: str, arguments: dict) -> str:
     return f"{name}({', '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, v in arguments.items())})"
 
@@ -294,6 +303,12 @@ class Agent:
         return arguments, None
 
     def _execute(self, step: int, name: str, arguments: dict, seen: dict[str, str]) -> ToolCall:
+        stand_ins = placeholder_arguments(arguments)
+        if stand_ins:
+            listed = ", ".join(f"{k}={json.dumps(arguments[k])}" for k in stand_ins)
+            note = (f"{listed} {'is a placeholder' if len(stand_ins) == 1 else 'are placeholders'}, not "
+                    "a value. First get the value with another tool call, then call again with it.")
+            return ToolCall(step, name, arguments, None, note, 0.0)
         key = call_key(name, arguments)
         if key in seen:
             note = (f"you already called {format_call(name, arguments)} and got: {seen[key]}. "

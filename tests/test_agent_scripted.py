@@ -144,6 +144,19 @@ def test_repeated_call_is_reported_not_rerun(registry, runner):
     assert "already called" in of(events, Observation)[1].text
 
 
+def test_placeholder_argument_is_not_run_and_the_model_is_told(registry, runner):
+    """A value copied from a format example ("...") is refused with a note; the real call then runs."""
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="...")'),
+        Reply('Action: lookup(key="a")'),
+        Reply("Answer: 10"),
+    ])
+    refused, ran = of(events, ToolCall)
+    assert refused.result is None and "placeholder" in refused.error
+    assert ran.result == "10" and not ran.repeated
+    assert "First get the value" in of(events, Observation)[0].text
+
+
 def test_nested_tool_calls_in_a_string_argument_run_first(registry, runner):
     _, _, events = run(registry, runner, [
         Reply("Action: calculate(expression=\"lookup('b') * 2\")"),

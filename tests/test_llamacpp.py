@@ -50,3 +50,37 @@ def test_grammar_gives_valid_calls(engine):
                           max_new_tokens=150)
     for call in json.loads(gen.text):
         registry.get(call["name"]).validate(call["arguments"])
+
+
+def test_prompt_families_come_back_from_memory_and_disk_with_identical_output(tmp_path):
+    """Reasoning and calling prompts alternate; each family's state is restored, not re-prefilled,
+    and a new process starts from the system message's state on disk. Output never changes."""
+    from slmreact_cli.prompts import calling_system_prompt, reasoning_system_prompt
+
+    path = assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"])
+    registry = load_registry(None)
+    reasoning = [{"role": "system", "content": reasoning_system_prompt(registry)},
+                 {"role": "user", "content": "Question: What is 17 times 23?"},
+                 {"role": "assistant", "content": "Thought:"}]
+    calling = [{"role": "system", "content": calling_system_prompt(registry)},
+               {"role": "user", "content": "### Query:\nAction: calculate(expression=\"17 * 23\")"}]
+
+    def load():
+        engine = LlamaCppEngine.load(str(path), max_seq_length=4096)
+        engine.states.folder = tmp_path / "states"
+        return engine
+
+    first = load()
+    runs = []
+    for messages in (reasoning, calling, reasoning, calling):
+        gen = first.generate(messages, stop=["PAUSE"], max_new_tokens=24)
+        runs.append((first.last_prefix_source, gen.text, gen.usage.cached_tokens))
+    assert [r[0] for r in runs] == ["prefill", "prefill", "memory", "memory"]
+    assert runs[0][1] == runs[2][1] and runs[1][1] == runs[3][1]
+    assert runs[2][2] >= len(first._system_tokens(reasoning, None))
+
+    second = load()  # a new process: the system message's state comes from disk
+    gen = second.generate(reasoning, stop=["PAUSE"], max_new_tokens=24)
+    assert second.last_prefix_source == "disk" and gen.text == runs[0][1]
+    second.prefix_cache_enabled = False
+    assert second.generate(reasoning, stop=["PAUSE"], max_new_tokens=24).text == runs[0][1]

@@ -15,6 +15,7 @@ from typing import Any, Iterator, Sequence
 
 from ..errors import EngineUnavailable, ModelError
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+from .prompt_states import PromptStates, model_key
 from .templates import ChatTemplate
 
 
@@ -28,14 +29,17 @@ class LlamaCppEngine(Engine):
     name = "llama.cpp"
     supports_grammar = True
 
-    def __init__(self, llm, *, model_id: str, has_adapter: bool, context_length: int):
+    def __init__(self, llm, *, model_id: str, has_adapter: bool, context_length: int,
+                 states_folder: Path | None = None, model_key: str = ""):
         super().__init__()
         self.llm = llm
         self.model_id = model_id
         self.has_adapter = has_adapter
         self.context_length = context_length
         self._adapter_on = has_adapter  # llama.cpp applies a lora_path adapter at load
-        self._saved: dict[bool, Any] = {}
+        self.states = PromptStates(llm, model_key or model_id, states_folder)
+        self.last_prefix_source = ""  # how the system message's state was obtained: live/memory/disk/prefill
+        self._system_cache: dict[str, list[int]] = {}
         meta = llm.metadata
         template = meta.get("tokenizer.chat_template")
         if not template:
@@ -60,7 +64,11 @@ class LlamaCppEngine(Engine):
                         n_batch=512, lora_path=adapter, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"llama.cpp cannot load {gguf_path}: {exc}") from None
-        return cls(llm, model_id=Path(gguf_path).name, has_adapter=bool(adapter), context_length=max_seq_length)
+        from ..paths import cache_dir
+
+        return cls(llm, model_id=Path(gguf_path).name, has_adapter=bool(adapter), context_length=max_seq_length,
+                   states_folder=cache_dir() / "prompt-states" / Path(gguf_path).stem,
+                   model_key=model_key(gguf_path, context=max_seq_length, adapter=adapter))
 
     def _token_id(self, text: str) -> int | None:
         ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
@@ -83,27 +91,35 @@ class LlamaCppEngine(Engine):
 
     def reset_cache(self) -> None:
         self.llm.reset()
-        self._saved.clear()
+        self.states.memory.clear()
+        self.states.forget_live()
+
+    def _system_tokens(self, messages: Sequence[Message], tools: list[dict] | None) -> list[int]:
+        """Tokens of the system message alone, the prefix shared by every prompt of its family."""
+        if not messages or messages[0]["role"] != "system":
+            return []
+        key = f"{messages[0]['content']}\x00{json.dumps(tools, sort_keys=True) if tools else ''}"
+        if key not in self._system_cache:
+            text = self._template.render(messages[:1], tools, generation_prompt=False)
+            self._system_cache[key] = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+        return self._system_cache[key]
 
     # ---- adapter switch ------------------------------------------------------------------
     def _switch_adapter(self, on: bool) -> None:
-        """Swap the KV state per adapter state, then turn the adapter on or off."""
+        """Keep what the context holds as the old adapter state's, then turn the adapter on or off
+        and start from an empty context: states never cross adapter states."""
         if on == self._adapter_on:
             return
         import llama_cpp
 
-        self._saved[self._adapter_on] = self.llm.save_state()
+        self.states.stash_live()
         ctx = self.llm._ctx.ctx
         if on:
             llama_cpp.llama_set_adapter_lora(ctx, self.llm._lora_adapter, self.llm.lora_scale)
         else:
             llama_cpp.llama_rm_adapter_lora(ctx, self.llm._lora_adapter)
         self._adapter_on = on
-        state = self._saved.pop(on, None)
-        if state is not None:
-            self.llm.load_state(state)
-        else:
-            self.llm.reset()
+        self.llm.reset()
 
     # ---- generation ----------------------------------------------------------------------
     def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
@@ -117,6 +133,11 @@ class LlamaCppEngine(Engine):
             max_new_tokens = max(1, self.context_length - len(prompt))
         if not self.prefix_cache_enabled:
             self.llm.reset()
+            self.states.forget_live()
+        else:
+            system = self._system_tokens(messages, tools)
+            if system and len(system) < len(prompt) and prompt[: len(system)] == system:
+                self.last_prefix_source = self.states.bring(self._adapter_on, system)
         cached = 0
         held = list(self.llm.input_ids[: self.llm.n_tokens])
         while cached < min(len(held), len(prompt) - 1) and held[cached] == prompt[cached]:

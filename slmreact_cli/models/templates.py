@@ -66,10 +66,14 @@ class ChatTemplate:
         tmp.replace(cached)
         return cls(source)
 
-    def render(self, messages: Sequence[dict[str, Any]], tools: list[dict] | None = None) -> str:
+    def render(self, messages: Sequence[dict[str, Any]], tools: list[dict] | None = None,
+               generation_prompt: bool = True) -> str:
+        """The prompt text. `generation_prompt=False` renders the messages alone (a prefix of any
+        longer conversation that starts with them)."""
         messages = list(messages)
         continuing = bool(messages) and messages[-1]["role"] == "assistant"
-        text = self._template.render(messages=messages, tools=tools, add_generation_prompt=not continuing,
+        text = self._template.render(messages=messages, tools=tools,
+                                     add_generation_prompt=generation_prompt and not continuing,
                                      bos_token="", eos_token="")
         if continuing:  # cut the rendered text right after the final message's content
             final = messages[-1]["content"]

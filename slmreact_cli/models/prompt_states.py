@@ -1,0 +1,152 @@
+"""KV states of a llama.cpp context kept per prompt family, in memory and on disk.
+
+llama-cpp-python holds one token sequence per context. The ReAct loop alternates two prompt
+families (the reasoning prompt and the function-calling prompt), each behind its own long system
+message, and with a LoRA profile each family exists once per adapter state. Without help, every
+switch would re-prefill the other family from its first token.
+
+A family is (adapter state, system-message tokens). Before a switch the current sequence is
+snapshotted in memory; the requested family's snapshot is restored, and the usual longest-common-
+prefix reuse takes it from there. The system message's state alone is also written to disk, keyed
+by model file, context size, adapter and the exact tokens, so a new process (`slmreact ask`)
+starts from it instead of prefilling a thousand tokens of instructions and tool descriptions.
+
+A snapshot stores llama.cpp's own state bytes and the token ids only, not llama-cpp-python's
+logits buffer (hundreds of MB for a large vocabulary); restoring marks the logits stale, so the
+next generate() replays one token to refresh them.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+import numpy as np
+
+FORMAT = "v1"
+MEMORY_SLOTS = 4  # families kept in memory besides the live one
+DISK_FILES = 8  # newest state files kept per cache folder
+
+
+@dataclass
+class Snapshot:
+    tokens: np.ndarray  # int32 token ids, n_tokens long
+    state: bytes  # llama_state_get_data
+    seed: int
+
+
+def take(llm) -> Snapshot:
+    import ctypes
+
+    import llama_cpp
+
+    size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
+    buffer = (ctypes.c_uint8 * int(size))()
+    written = llama_cpp.llama_state_get_data(llm._ctx.ctx, buffer, size)
+    return Snapshot(np.array(llm.input_ids[: llm.n_tokens], dtype=np.int32), bytes(buffer)[: int(written)],
+                    int(llm._seed))
+
+
+def restore(llm, snap: Snapshot) -> None:
+    from llama_cpp.llama import LlamaState
+
+    input_ids = np.zeros_like(llm.input_ids)
+    input_ids[: len(snap.tokens)] = snap.tokens
+    scores = np.zeros((1, llm._n_vocab), dtype=np.single)  # logits are recomputed before sampling
+    llm.load_state(LlamaState(input_ids=input_ids, scores=scores, n_tokens=len(snap.tokens),
+                              llama_state=snap.state, llama_state_size=len(snap.state), seed=snap.seed))
+
+
+class PromptStates:
+    """Which family the context holds now, the others' snapshots, and the on-disk system states."""
+
+    def __init__(self, llm, model_key: str, folder: Path | None):
+        self.llm = llm
+        self.model_key = model_key
+        self.folder = folder
+        self.live: tuple | None = None
+        self.memory: dict[tuple, Snapshot] = {}
+        self.disk_hits = 0
+
+    def family(self, adapter: bool, system_tokens: list[int]) -> tuple:
+        digest = hashlib.sha256(np.asarray(system_tokens, dtype=np.int32).tobytes()).hexdigest()[:20]
+        return (adapter, digest)
+
+    def forget_live(self) -> None:
+        """The context was reset or its adapter changed: what it holds is no family's state now."""
+        self.live = None
+
+    def stash_live(self) -> None:
+        if self.live is not None and self.llm.n_tokens > 0:
+            self.memory[self.live] = take(self.llm)
+            while len(self.memory) > MEMORY_SLOTS:
+                self.memory.pop(next(iter(self.memory)))
+        self.live = None
+
+    def bring(self, adapter: bool, system_tokens: list[int]) -> str:
+        """Make the context hold the family of `system_tokens`; returns how: "live", "memory",
+        "disk" or "prefill"."""
+        family = self.family(adapter, system_tokens)
+        held = self.llm.input_ids[: self.llm.n_tokens]
+        if self.live == family and len(held) >= len(system_tokens):
+            return "live"
+        self.stash_live()
+        self.live = family
+        snap = self.memory.pop(family, None)
+        if snap is not None:
+            restore(self.llm, snap)
+            return "memory"
+        path = self._path(family)
+        if path is not None and path.is_file():
+            try:
+                restore(self.llm, _read(path))
+                if list(self.llm.input_ids[: self.llm.n_tokens]) == list(system_tokens):
+                    self.disk_hits += 1
+                    path.touch()
+                    return "disk"
+            except (OSError, ValueError, RuntimeError, KeyError):
+                path.unlink(missing_ok=True)  # stale or damaged: computed again below
+        self.llm.reset()
+        self.llm.eval(system_tokens)
+        if path is not None:
+            self._write(path, take(self.llm))
+        return "prefill"
+
+    def _path(self, family: tuple) -> Path | None:
+        if self.folder is None:
+            return None
+        adapter, digest = family
+        key = hashlib.sha256(f"{FORMAT}|{self.model_key}|{adapter}|{digest}".encode()).hexdigest()[:24]
+        return self.folder / f"{key}.npz"
+
+    def _write(self, path: Path, snap: Snapshot) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.stem}.{time.monotonic_ns()}.tmp.npz")
+            np.savez(tmp, tokens=snap.tokens, state=np.frombuffer(snap.state, dtype=np.uint8),
+                     seed=np.array([snap.seed], dtype=np.int64))
+            tmp.replace(path)
+            files = sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in files[DISK_FILES:]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only or full cache only costs the prefill next time
+
+
+def _read(path: Path) -> Snapshot:
+    with np.load(path, allow_pickle=False) as data:
+        return Snapshot(data["tokens"].astype(np.int32), data["state"].tobytes(), int(data["seed"][0]))
+
+
+def model_key(gguf_path: str, *, context: int, adapter: str | None) -> str:
+    """What a stored state depends on: the model file, llama.cpp's version, the context size and
+    the adapter file."""
+    import llama_cpp
+
+    stat = Path(gguf_path).stat()
+    adapter_id = ""
+    if adapter:
+        a = Path(adapter)
+        adapter_id = f"{a.resolve()}:{a.stat().st_size}:{a.stat().st_mtime_ns}" if a.exists() else adapter
+    return f"{Path(gguf_path).resolve()}:{stat.st_size}:{stat.st_mtime_ns}|{llama_cpp.__version__}|{context}|{adapter_id}"
+
