@@ -144,7 +144,9 @@ class Agent:
                     self.history = [*base[1:], *turn, {"role": "assistant", "content": text.strip()}]
                     yield Answer(step, text.strip(), time.perf_counter() - start, step, new_tokens, rate)
                     return
-                calls, raw, repairs = parsed.calls, text, ["tool-call tags missing", *parsed.repairs]
+                # a server that parses tool calls itself hands them back in their tags, after the text
+                tags = [] if "<tool_call>" in text else ["tool-call tags missing"]
+                calls, raw, repairs = parsed.calls, text, [*tags, *parsed.repairs]
             else:
                 yield Thought(step, text.strip(), usage.seconds, usage.new_tokens)
                 cont = messages + [{"role": "assistant", "content": text + "<tool_call>\n"}]

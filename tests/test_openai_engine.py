@@ -202,10 +202,11 @@ def test_api_key_comes_from_the_environment_and_is_never_logged(home, server_url
 class Recorder:
     """An httpx transport that records request bodies and streams a fixed completion back."""
 
-    def __init__(self, text: str = "ok"):
+    def __init__(self, text: str = "ok", tool_call: dict | None = None):
         self.bodies: list[dict] = []
         self.headers: list[dict] = []
         self.text = text
+        self.tool_call = tool_call
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/models"):
@@ -216,8 +217,16 @@ class Recorder:
         self.headers.append(dict(request.headers))
         kind = "chat.completion.chunk" if "messages" in body else "text_completion"
         piece = {"delta": {"content": self.text}} if "messages" in body else {"text": self.text}
+        if self.tool_call and "tools" in body:  # a server that parses the template's tool calls itself
+            args = json.dumps(self.tool_call["arguments"])
+            piece = {"delta": {"tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {
+                "name": self.tool_call["name"], "arguments": args[:5]}}]}}
+            rest = {"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": args[5:]}}]},
+                    "finish_reason": None}
         events = [{"id": "1", "object": kind, "created": 0, "model": body["model"],
                    "choices": [{"index": 0, **piece, "finish_reason": None}]},
+                  *([{"id": "1", "object": kind, "created": 0, "model": body["model"], "choices": [rest]}]
+                    if self.tool_call and "tools" in body else []),
                   {"id": "1", "object": kind, "created": 0, "model": body["model"],
                    "choices": [{"index": 0, **({"delta": {}} if "messages" in body else {"text": ""}),
                                 "finish_reason": "stop"}],
@@ -226,8 +235,8 @@ class Recorder:
         return httpx.Response(200, text=stream, headers={"content-type": "text/event-stream"})
 
 
-def recorded_engine(monkeypatch, **server) -> tuple[OpenAIEngine, Recorder]:
-    recorder = Recorder()
+def recorded_engine(monkeypatch, recorder: Recorder | None = None, **server) -> tuple[OpenAIEngine, Recorder]:
+    recorder = recorder or Recorder()
     settings = {"base_url": "http://gpu-box:8000/v1", "model": "base", **server}
     profile = Profile(name="rec", engine="openai", server=ServerSettings(**settings))
     monkeypatch.setenv("SLMREACT_API_KEY", "sk-from-env")
@@ -265,3 +274,15 @@ def test_unknown_served_model_is_a_one_line_error(monkeypatch):
 
     with pytest.raises(ModelError, match="does not serve no-such-adapter"):
         recorded_engine(monkeypatch, adapter_model="no-such-adapter")
+
+
+def test_native_tool_calls_from_the_api_come_back_in_the_template_form(monkeypatch):
+    from slmreact_cli.parsing import parse_calls
+
+    call = {"name": "calculate", "arguments": {"expression": "2 + 2"}}
+    engine, rec = recorded_engine(monkeypatch, Recorder(text="", tool_call=call))
+    schema = {"type": "function", "function": {"name": "calculate", "description": "math",
+                                               "parameters": {"type": "object", "properties": {}}}}
+    gen = engine.generate([{"role": "user", "content": "2+2?"}], tools=[schema])
+    assert rec.bodies[0]["tools"] == [schema]
+    assert parse_calls(gen.text).calls == [call]
