@@ -85,16 +85,39 @@ def batch(profile: str, tasks: str, out: Path, env: dict) -> float:
     return time.perf_counter() - start
 
 
-def concurrent(users: int, env: dict) -> tuple[float, float]:
-    """`users` CLI processes asking the seed question at the same moment: (mean s per user, wall s)."""
+def concurrent(users: int, port: int, template_profile: str) -> tuple[float, float]:
+    """`users` clients sending the same amount of work at the same moment (one reasoning turn's
+    prompt, up to 48 new tokens, each with its own question): (mean seconds per request, wall
+    seconds, new tokens per second over all users)."""
+    from slmreact_cli.config import Profile, ServerSettings
+    from slmreact_cli.models.openai_api import OpenAIEngine
+    from slmreact_cli.prompts import question_message, reasoning_system_prompt
+    from slmreact_cli.tools import load_registry
+
+    profile = Profile(name="server", engine="openai", server=ServerSettings(
+        base_url=f"http://127.0.0.1:{port}/v1", model=ALIAS, api="completions", template=template_profile,
+        body={"repeat_penalty": 1.0}))
+    system = {"role": "system", "content": reasoning_system_prompt(load_registry(None))}
     times: list[float] = []
+    tokens: list[int] = []
+
+    def one(i: int) -> None:
+        engine = OpenAIEngine.load(profile)
+        messages = [system, question_message(f"What is {17 + i} times {23 + i}?"),
+                    {"role": "assistant", "content": "Thought:"}]
+        start = time.perf_counter()
+        gen = engine.generate(messages, max_new_tokens=48)
+        times.append(time.perf_counter() - start)
+        tokens.append(gen.usage.new_tokens)
+
     start = time.perf_counter()
-    threads = [threading.Thread(target=lambda: times.append(ask("server", env)[0])) for _ in range(users)]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(users)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return sum(times) / len(times), time.perf_counter() - start
+    wall = time.perf_counter() - start
+    return sum(times) / len(times), wall, sum(tokens) / wall
 
 
 def main() -> None:
@@ -103,6 +126,7 @@ def main() -> None:
     ap.add_argument("--tasks", default=str(SHARED / "dev_tasks.jsonl"))
     ap.add_argument("--users", nargs="+", type=int, default=[1, 2, 4])
     ap.add_argument("--no-dev-set", action="store_true")
+    ap.add_argument("--only-users", action="store_true", help="only the users-at-once table")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="slmreact-bench-"))
@@ -117,14 +141,17 @@ def main() -> None:
     try:
         ask("server", env)  # warm the server's prompt cache and the template cache, as a session would
         rows = ["| engine | seed question s | answer |", "|---|---|---|"]
+        if a.only_users:
+            rows, a.no_dev_set = [], True
         seed = {}
-        for name in ("local", "server"):
+        for name in (("local", "server") if rows else ()):
             seconds, answer = ask(name, env)
             seed[name] = seconds
             rows.append(f"| {'in-process llama.cpp' if name == 'local' else 'openai (server)'} | {seconds:.1f} | "
                         f"{answer[:60]} |")
-        lines += rows + ["", f"Seed question, end to end (process start included): server/in-process = "
-                              f"{seed['server'] / seed['local']:.2f}x.", ""]
+        if seed:
+            lines += rows + ["", f"Seed question, end to end (process start included): server/in-process = "
+                                  f"{seed['server'] / seed['local']:.2f}x.", ""]
         if not a.no_dev_set:
             dev = ["| engine | dev set passed | mean s/task |", "|---|---|---|"]
             for name in ("local", "server"):
@@ -134,18 +161,22 @@ def main() -> None:
                 dev.append(f"| {'in-process llama.cpp' if name == 'local' else 'openai (server)'} | "
                            f"{overall['passed']}/{overall['n']} | {overall['mean_seconds']} |")
             lines += dev + [""]
-        conc = ["| users asking at once | mean s per user | wall s | vs one user |", "|---|---|---|---|"]
+        conc = ["Users at once, each sending one reasoning turn (the shipped tools' system prompt, a question of "
+                "its own, up to 48 new tokens):", "",
+                "| users at once | mean s per request | wall s | new tokens/s, all users | mean s vs one user |",
+                "|---|---|---|---|---|"]
         single = None
         for users in a.users:
-            mean, wall = concurrent(users, env)
+            concurrent(1, port, profile)  # the system prompt in the server's cache, as in a session
+            mean, wall, rate = concurrent(users, port, profile)
             single = single or mean
-            conc.append(f"| {users} | {mean:.1f} | {wall:.1f} | {mean / single:.2f}x |")
+            conc.append(f"| {users} | {mean:.2f} | {wall:.2f} | {rate:.1f} | {mean / single:.2f}x |")
         lines += conc
     finally:
         server.terminate()
         server.wait(timeout=30)
     print("\n".join(lines), flush=True)
-    write_section(f"server-{a.model}", "\n".join(lines))
+    write_section(f"server-{a.model}{'-users' if a.only_users else ''}", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -48,3 +48,19 @@ def test_unsloth_engine_without_gpu_is_one_clear_line():
 
     with pytest.raises(EngineUnavailable, match='gpu extra|NVIDIA GPU'):
         check_available()
+
+
+def test_server_profiles_validate_their_server_table(home):
+    profiles = load_profiles()
+    vllm = profiles["vllm-qwen2.5-1.5b-fc"]
+    assert vllm.engine == "openai" and vllm.server.adapter_model == "fc" and not vllm.source
+    assert profiles["llama-server-qwen2.5-coder-1.5b"].server.shared_prompt_cache
+    cfg = home / "config" / "config.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text('[profiles.srv]\nengine = "openai"\n[profiles.srv.server]\nbase_url = "http://x/v1"\n'
+                   'model = "m"\nadapter_modle = "fc"\n')
+    with pytest.raises(ConfigError, match="unknown key 'server.adapter_modle'.*adapter_model"):
+        load_profiles()
+    cfg.write_text('[profiles.srv]\nengine = "openai"\n')
+    with pytest.raises(ConfigError, match=r'engine = "openai" needs a \[server\] table'):
+        load_profiles()
