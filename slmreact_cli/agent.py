@@ -22,7 +22,7 @@ from .nesting import InnerCallFailed, find_nested, substitute
 from .models.base import Engine, Sampling, Usage
 from .parsing import parse_reply
 from .parsing import parse_calls
-from .prompts import NATIVE_SYSTEM, STUCK_PREFIX, TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
+from .prompts import NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, STUCK_PREFIX, TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -129,8 +129,19 @@ class Agent:
         turn: list[dict] = []
         seen_calls: dict[str, str] = {}
         new_tokens, decode_seconds = 0, 0.0
+        stuck = False  # the last step only repeated earlier calls
         for step in range(1, self.settings.max_steps + 1):
             messages = base + turn
+            if stuck:  # small models repeat a call until the step limit; start the answer for them
+                messages = messages + [{"role": "assistant", "content": NATIVE_STUCK_PREFIX}]
+                yield ThoughtDelta(step, NATIVE_STUCK_PREFIX)
+                text, usage = yield from self._reason(step, messages, ("<tool_call>", "\n\n"), schemas)
+                answer = f"{NATIVE_STUCK_PREFIX} {text.strip()}"
+                new_tokens += usage.new_tokens
+                self.history = [*base[1:], *turn, {"role": "assistant", "content": answer}]
+                yield Answer(step, answer, time.perf_counter() - start, step, new_tokens,
+                             new_tokens / max(decode_seconds + usage.seconds - usage.prefill_seconds, 1e-9))
+                return
             text, usage = yield from self._reason(step, messages, ("<tool_call>",), schemas)
             new_tokens += usage.new_tokens
             decode_seconds += usage.seconds - usage.prefill_seconds
@@ -167,11 +178,13 @@ class Agent:
                 calls = []
             else:
                 yield CallPlan(step, tuple(calls), "native", tuple(repairs))
-            results = []
+            results, repeated = [], []
             for call in calls:
                 event = self._execute(step, call["name"], call["arguments"], seen_calls)
                 yield event
+                repeated.append(event.repeated)
                 results.append(event.result if event.error is None else f"Error: {event.error}")
+            stuck = bool(repeated) and all(repeated)
             if calls:
                 observation = "\n".join(results)
             yield Observation(step, observation)

@@ -134,6 +134,9 @@ def calling_user_message(question: str, observations: list[str], action: str) ->
             "content": f"### Query:\nQuestion: {question}\nObservations so far:\n{seen}\nAction: {action}"}
 
 
+# Native mode's counterpart: the answer is started for a model that only repeats earlier calls.
+NATIVE_STUCK_PREFIX = "The tool results so far answer the question. The answer is"
+
 NATIVE_SYSTEM = """\
 You answer the user's question. Call a tool whenever you need a fact, a conversion or a calculation; \
 call one tool at a time and wait for its result. Never compute or convert in your head. When the tool \

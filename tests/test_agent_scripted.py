@@ -228,6 +228,19 @@ def test_native_mode_free_text_then_a_call_then_the_answer(registry, runner):
     assert engine.calls[3].messages[-1] == {"role": "tool", "content": "7"}
 
 
+def test_native_mode_repeating_a_call_gets_its_answer_started(registry, runner):
+    """The known failure of native calling on small models: the same call until the turn limit."""
+    engine, _, events = run(registry, runner, [
+        Reply('{"name": "lookup", "arguments": {"key": "a"}}'),
+        Reply('{"name": "lookup", "arguments": {"key": "a"}}'),
+        Reply(" 10."),
+    ], mode="native")
+    first, second = of(events, ToolCall)
+    assert not first.repeated and second.repeated
+    assert of(events, Answer)[0].text.endswith("The answer is 10.")
+    assert engine.calls[-1].messages[-1]["role"] == "assistant"
+
+
 def test_engine_failure_mid_run_ends_with_no_answer(registry, runner):
     """A model server that goes away mid-question: the run ends with a reason, not a crash."""
     from slmreact_cli.errors import ModelError

@@ -46,7 +46,6 @@ class OpenAIEngine(Engine):
         self.supports_grammar = server.grammar != "none"
         self._template = template
         self._last_adapter: bool | None = None
-        self.requests_sent: list[dict] = []  # the last few request bodies, for --verbose traces
         self.prefix_cache_enabled = True
 
     @classmethod
@@ -162,7 +161,6 @@ class OpenAIEngine(Engine):
             if chat_tools:
                 common["tools"] = chat_tools
             request = lambda: self.client.chat.completions.create(messages=list(messages), **common)  # noqa: E731
-        self.requests_sent = [{k: v for k, v in common.items() if k != "extra_body"} | common["extra_body"]]
         released = IncrementalText(stop)
         text, reason, first_at, chunks = "", "length", None, 0
         usage_seen: Any = None
