@@ -86,6 +86,11 @@ class Agent:
     def reset(self) -> None:
         self.history = []
 
+    def warm(self) -> None:
+        """Prepare the reasoning prompt's fixed prefix in the engine (see Engine.warm)."""
+        if self.settings.mode == "react":
+            self.engine.warm([self.system], adapter=False)
+
     # ---- context window -----------------------------------------------------------------------
     def _fit(self, messages: list[dict], base: list[dict]) -> Iterator[Event]:
         """Drop the oldest earlier questions until the prompt fits, with a notice."""

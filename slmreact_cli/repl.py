@@ -237,6 +237,7 @@ def run_repl(session, console: Console, verbose: bool = False, prompt_session: P
     prompt = prompt_session or make_prompt_session(session.registry.names())
     console.print(Text(f"slmreact · {session.profile.name} · {len(session.registry.tools)} tools · "
                        "/help for commands, Ctrl-D to exit", style="dim"))
+    session.warm_in_background()  # the system prompt's state, while the first question is typed
     while state.running:
         try:
             line = prompt.prompt("› ")

@@ -60,6 +60,19 @@ class Session:
                 self.log.fail("interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}")
             raise
 
+    def warm_in_background(self) -> None:
+        """Prefill (or load from disk) the system prompt's state while the user types the first
+        question; a failure here only means the first question does that work itself."""
+        import threading
+
+        def warm() -> None:
+            try:
+                self.agent.warm()
+            except Exception:
+                pass
+
+        threading.Thread(target=warm, name="slmreact-warm-up", daemon=True).start()
+
     @property
     def model_name(self) -> str:
         return self.profile.name

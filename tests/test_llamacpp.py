@@ -84,3 +84,16 @@ def test_prompt_families_come_back_from_memory_and_disk_with_identical_output(tm
     assert second.last_prefix_source == "disk" and gen.text == runs[0][1]
     second.prefix_cache_enabled = False
     assert second.generate(reasoning, stop=["PAUSE"], max_new_tokens=24).text == runs[0][1]
+
+
+def test_warm_up_prepares_the_system_prefix_for_the_first_request(engine):
+    from slmreact_cli.prompts import reasoning_system_prompt
+
+    system = {"role": "system", "content": reasoning_system_prompt(load_registry(None))}
+    engine.reset_cache()
+    engine.warm([system])
+    assert engine.last_prefix_source in ("disk", "prefill")
+    gen = engine.generate([system, {"role": "user", "content": "Question: What is 2 + 2?"},
+                           {"role": "assistant", "content": "Thought:"}], stop=["PAUSE"], max_new_tokens=16)
+    assert engine.last_prefix_source == "live"
+    assert gen.usage.cached_tokens >= len(engine._system_tokens([system], None))

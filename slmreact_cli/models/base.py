@@ -150,6 +150,10 @@ class Engine(ABC):
         """Yield text chunks, then one Usage. `grammar` comes from `compile_grammar` (or is None);
         `tools` (function schemas) are rendered by the chat template, for native tool calling."""
 
+    def warm(self, messages: Sequence[Message], *, adapter: bool = False, tools: list[dict] | None = None) -> None:
+        """Compute the state of these messages' fixed prefix ahead of the first request (the REPL
+        calls it in the background while the user types). Engines without a prefix store do nothing."""
+
     def compile_grammar(self, json_schema: dict) -> Any:
         """An engine-specific constraint object for `stream(grammar=...)`; None if unsupported."""
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -38,6 +39,7 @@ class LlamaCppEngine(Engine):
         self.context_length = context_length
         self._adapter_on = has_adapter  # llama.cpp applies a lora_path adapter at load
         self.states = PromptStates(llm, model_key or model_id, states_folder)
+        self._busy = threading.Lock()  # one user of the context at a time: a background warm-up, or a request
         self.last_prefix_source = ""  # how the system message's state was obtained: live/memory/disk/prefill
         self._system_cache: dict[str, list[int]] = {}
         meta = llm.metadata
@@ -122,9 +124,28 @@ class LlamaCppEngine(Engine):
         self.llm.reset()
 
     # ---- generation ----------------------------------------------------------------------
-    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
-               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
-               tools: list[dict] | None = None) -> Iterator[str | Usage]:
+    def warm(self, messages: Sequence[Message], *, adapter: bool = False, tools: list[dict] | None = None) -> None:
+        with self._busy:
+            if self.has_adapter:
+                self._switch_adapter(bool(adapter))
+            system = self._system_tokens(messages, tools)
+            if system and self.prefix_cache_enabled:
+                self.last_prefix_source = self.states.bring(self._adapter_on, system)
+
+    def stream(self, messages: Sequence[Message], **kwargs: Any) -> Iterator[str | Usage]:
+        """Waits for a warm-up in progress (interruptible), then generates."""
+        while not self._busy.acquire(timeout=0.05):
+            if self.cancel.cancelled:
+                yield Usage(0, 0, 0.0, stop_reason="interrupted")
+                return
+        try:
+            yield from self._stream(messages, **kwargs)
+        finally:
+            self._busy.release()
+
+    def _stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
+                sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
+                tools: list[dict] | None = None) -> Iterator[str | Usage]:
         timer = Timer()
         if self.has_adapter:
             self._switch_adapter(bool(adapter))
