@@ -9,7 +9,8 @@ model name, the adapter picked by a request field), the first request after a sw
 
 Two ways to send a prompt:
 - `api = "chat"`: messages as they are; a final assistant message is continued where the server
-  supports it (llama.cpp's server and Ollama do it by default, vLLM with `prefill_body`).
+  supports it (vLLM with `prefill_body`; recent llama-server builds; Ollama where the template
+  leaves the last message open).
 - `api = "completions"`: the prompt text is rendered here from the model's own chat template
   (`template`), so the server sees exactly the bytes an in-process engine would.
 """
