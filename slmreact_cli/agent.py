@@ -137,28 +137,24 @@ class Agent:
         stuck = False  # the last step only repeated earlier calls
         for step in range(1, self.settings.max_steps + 1):
             messages = base + turn
+            stops: tuple[str, ...] = ("<tool_call>",)
             if stuck:  # small models repeat a call until the step limit; start the answer for them
                 messages = messages + [{"role": "assistant", "content": NATIVE_STUCK_PREFIX}]
+                stops = ("<tool_call>", "\n\n")
                 yield ThoughtDelta(step, NATIVE_STUCK_PREFIX)
-                text, usage = yield from self._reason(step, messages, ("<tool_call>", "\n\n"), schemas)
-                answer = f"{NATIVE_STUCK_PREFIX} {text.strip()}"
-                new_tokens += usage.new_tokens
-                self.history = [*base[1:], *turn, {"role": "assistant", "content": answer}]
-                yield Answer(step, answer, time.perf_counter() - start, step, new_tokens,
-                             new_tokens / max(decode_seconds + usage.seconds - usage.prefill_seconds, 1e-9))
-                return
-            text, usage = yield from self._reason(step, messages, ("<tool_call>",), schemas)
+            text, usage = yield from self._reason(step, messages, stops, schemas)
             new_tokens += usage.new_tokens
             decode_seconds += usage.seconds - usage.prefill_seconds
             if usage.stop_reason == "interrupted":
                 yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
                 return
             rate = new_tokens / decode_seconds if decode_seconds > 0 else 0.0
-            if usage.stop_reason != "stop":  # no tool call: this is the answer
-                parsed = parse_calls(text) if "{" in text else None  # a call written without its tags
+            if stuck or usage.stop_reason != "stop":  # no tool call: this is the answer
+                parsed = parse_calls(text) if "{" in text and not stuck else None  # a call without its tags
                 if not (parsed and parsed.ok and parsed.calls and parsed.calls[0]["name"] in self.registry.tools):
-                    self.history = [*base[1:], *turn, {"role": "assistant", "content": text.strip()}]
-                    yield Answer(step, text.strip(), time.perf_counter() - start, step, new_tokens, rate)
+                    answer = f"{NATIVE_STUCK_PREFIX} {text.strip()}" if stuck else text.strip()
+                    self.history = [*base[1:], *turn, {"role": "assistant", "content": answer}]
+                    yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
                     return
                 # a server that parses tool calls itself hands them back in their tags, after the text
                 tags = [] if "<tool_call>" in text else ["tool-call tags missing"]

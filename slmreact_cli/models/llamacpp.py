@@ -106,6 +106,17 @@ class LlamaCppEngine(Engine):
             self._system_cache[key] = self.llm.tokenize(text.encode(), add_bos=False, special=True)
         return self._system_cache[key]
 
+    def _bring_system_state(self, messages: Sequence[Message], tools: list[dict] | None,
+                            prompt: list[int] | None = None) -> None:
+        """Make the context hold the state of the system message's family (see PromptStates), when
+        the system message is a strict prefix of `prompt` (or when warming up, with no prompt)."""
+        system = self._system_tokens(messages, tools)
+        if not system or not self.prefix_cache_enabled:
+            return
+        if prompt is not None and not (len(system) < len(prompt) and prompt[: len(system)] == system):
+            return
+        self.last_prefix_source = self.states.bring(self._adapter_on, system)
+
     # ---- adapter switch ------------------------------------------------------------------
     def _switch_adapter(self, on: bool) -> None:
         """Keep what the context holds as the old adapter state's, then turn the adapter on or off
@@ -128,9 +139,7 @@ class LlamaCppEngine(Engine):
         with self._busy:
             if self.has_adapter:
                 self._switch_adapter(bool(adapter))
-            system = self._system_tokens(messages, tools)
-            if system and self.prefix_cache_enabled:
-                self.last_prefix_source = self.states.bring(self._adapter_on, system)
+            self._bring_system_state(messages, tools)
 
     def stream(self, messages: Sequence[Message], **kwargs: Any) -> Iterator[str | Usage]:
         """Waits for a warm-up in progress (interruptible), then generates."""
@@ -156,9 +165,7 @@ class LlamaCppEngine(Engine):
             self.llm.reset()
             self.states.forget_live()
         else:
-            system = self._system_tokens(messages, tools)
-            if system and len(system) < len(prompt) and prompt[: len(system)] == system:
-                self.last_prefix_source = self.states.bring(self._adapter_on, system)
+            self._bring_system_state(messages, tools, prompt)
         cached = 0
         held = list(self.llm.input_ids[: self.llm.n_tokens])
         while cached < min(len(held), len(prompt) - 1) and held[cached] == prompt[cached]:

@@ -66,7 +66,6 @@ class PromptStates:
         self.folder = folder
         self.live: tuple | None = None
         self.memory: dict[tuple, Snapshot] = {}
-        self.disk_hits = 0
 
     def family(self, adapter: bool, system_tokens: list[int]) -> tuple:
         digest = hashlib.sha256(np.asarray(system_tokens, dtype=np.int32).tobytes()).hexdigest()[:20]
@@ -101,7 +100,6 @@ class PromptStates:
             try:
                 restore(self.llm, _read(path))
                 if list(self.llm.input_ids[: self.llm.n_tokens]) == list(system_tokens):
-                    self.disk_hits += 1
                     path.touch()
                     return "disk"
             except (OSError, ValueError, RuntimeError, KeyError):
