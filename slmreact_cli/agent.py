@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .calling import CallingStep
 from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
+from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers
 from .nesting import InnerCallFailed, find_nested, substitute
 from .models.base import Engine, Sampling, Usage
-from .parsing import parse_reply
+from .parsing import Reply, parse_reply
 from .parsing import parse_calls
 from .prompts import NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, STUCK_PREFIX, TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
 from .tools import Registry
@@ -38,6 +39,34 @@ class AgentSettings:
     use_action_calls: bool = True
     mode: str = "react"  # or "native": the chat template's own tool-call format
     sampling: Sampling = Sampling()
+    # A reasoning turn whose Actions only repeat earlier ones is drawn again, this many times at most
+    # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
+    redraws: int = 2
+
+
+GUIDED_PREFIX_START = TURN_PREFIX
+REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
+
+
+@dataclass
+class Grounding:
+    """Per question: the numbers known so far, and the calls already questioned for a stray number."""
+    known: set[float]
+    warned: set[str]
+    answer_questioned: bool = False
+
+
+@dataclass
+class DrawnTurn:
+    turn: str = ""
+    reply: Reply = Reply("", (), None)
+    usage: Usage = Usage(0, 0, 0.0)
+    new_tokens: int = 0
+    decode_seconds: float = 0.0
+
+
+def action_key(action: str) -> str:
+    return re.sub(r"\s+", "", action)
 
 
 def call_key(name: str, arguments: dict) -> str:
@@ -207,6 +236,9 @@ class Agent:
         new_tokens = 0
         decode_seconds = 0.0
         stuck = 0  # consecutive steps that only repeated earlier calls
+        earlier_actions: set[str] = set()
+        redraws = [self.settings.redraws]  # left for this question
+        grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set())
         for step in range(1, self.settings.max_steps + 1):
             prefix = TURN_PREFIX if stuck < 2 else STUCK_PREFIX
             messages = base + [{"role": "assistant", "content": scratch + prefix}]
@@ -215,16 +247,16 @@ class Agent:
             except OverflowError as exc:
                 yield NoAnswer(step, str(exc), time.perf_counter() - start, step - 1)
                 return
-            yield ThoughtDelta(step, prefix)
-            text, usage = yield from self._reason(step, messages, self.settings.stop)
-            new_tokens += usage.new_tokens
-            decode_seconds += usage.seconds - usage.prefill_seconds
+            drawn = yield from self._draw_turn(step, base, scratch, prefix, earlier_actions, redraws)
+            new_tokens += drawn.new_tokens
+            decode_seconds += drawn.decode_seconds
+            usage, turn, reply = drawn.usage, drawn.turn, drawn.reply
             if usage.stop_reason == "interrupted":
                 yield NoAnswer(step, "interrupted", time.perf_counter() - start, step)
                 return
-            turn = turn_text(text) if prefix == TURN_PREFIX else prefix + text
+            step_actions = {action_key(a) for a in reply.actions}
+            earlier_actions |= step_actions
             scratch += turn.rstrip()
-            reply = parse_reply(turn)
             yield Thought(step, reply.thought, usage.seconds, usage.new_tokens)
             rate = new_tokens / decode_seconds if decode_seconds > 0 else 0.0
 
@@ -232,6 +264,17 @@ class Agent:
                 answer = reply.answer
                 if answer is None and usage.stop_reason == "eos" and reply.thought:
                     answer = reply.thought  # the model answered outside the protocol
+                stray = [s for s, v in numbers_in(answer or "") if not is_grounded(s, v, grounding.known)]
+                if answer and observations and stray and not grounding.answer_questioned:
+                    grounding.answer_questioned = True  # once: the second Answer is final
+                    note = (f"Error: {', '.join(dict.fromkeys(stray))} in the Answer comes from neither the question "
+                            "nor an observation. Write the Answer again from the observations, or from your own "
+                            "knowledge if no tool fits the question.")
+                    scratch += f"\n{observation_text(note)}"
+                    observations.append(note)
+                    yield Error(step, "the Answer has numbers found in no observation; asked the model again")
+                    yield Observation(step, note)
+                    continue
                 if answer:
                     self.history = [*base[1:], {"role": "assistant", "content": scratch}]
                     yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
@@ -260,17 +303,22 @@ class Agent:
             else:
                 yield CallPlan(step, tuple(plan.calls), plan.source, tuple(plan.repairs), plan.retried)
                 lines, repeated = [], []
+                questioned = len(grounding.warned)
                 for call in plan.calls:
-                    arguments, failure = yield from self._resolve_nested(step, call, seen_calls, lines)
+                    arguments, failure = yield from self._resolve_nested(step, call, seen_calls, lines, grounding)
                     if failure:
                         lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {failure}")
                         continue
-                    event = self._execute(step, call["name"], arguments, seen_calls)
+                    event = self._execute(step, call["name"], arguments, seen_calls, grounding)
+                    if event.error is None:
+                        grounding.known |= known_numbers([event.result])
                     repeated.append(event.repeated)
                     yield event
                     shown = event.result if event.error is None else f"Error: {event.error}"
                     lines.append(f"{format_call(event.name, event.arguments)} -> {shown}")
                 observation = lines[0].split(" -> ", 1)[1] if len(lines) == 1 else "\n" + "\n".join(lines)
+                if len(grounding.warned) > questioned:
+                    earlier_actions -= step_actions  # the same Action again confirms the number: not a loop
             stuck = stuck + 1 if plan.calls and repeated and all(repeated) else 0
             observation = observation.strip()
             observations.append(observation)
@@ -279,11 +327,57 @@ class Agent:
         yield NoAnswer(self.settings.max_steps, f"no answer within {self.settings.max_steps} steps",
                        time.perf_counter() - start, self.settings.max_steps)
 
-    def _reason(self, step: int, messages: list[dict], stop, tools: list[dict] | None = None):
+    def _draw_turn(self, step: int, base: list[dict], scratch: str, prefix: str, earlier_actions: set[str],
+                   redraws: list[int]):
+        """One reasoning turn, drawn again (while `redraws[0]` lasts) when it is a dead end:
+        - Actions that only repeat earlier ones: drawn with sampling, since greedy decoding would
+          write them again;
+        - a call with a stand-in argument ("..."): the model knows a value is missing but not how to
+          get it, so the turn is started again with its own thought plus the decision to work that
+          value out first."""
+        drawn = DrawnTurn()
+        sampling = self.settings.sampling
+        while True:
+            yield ThoughtDelta(step, prefix)
+            messages = base + [{"role": "assistant", "content": scratch + prefix}]
+            text, usage = yield from self._reason(step, messages, self.settings.stop, sampling=sampling)
+            drawn.new_tokens += usage.new_tokens
+            drawn.decode_seconds += usage.seconds - usage.prefill_seconds
+            drawn.usage = usage
+            drawn.turn = turn_text(text) if prefix == TURN_PREFIX else prefix + text
+            drawn.reply = reply = parse_reply(drawn.turn)
+            if prefix.startswith(GUIDED_PREFIX_START) and not reply.actions and reply.answer is None:
+                # the model named the call in the sentence it was given instead of an Action line
+                named = text.strip().splitlines()[0].strip().rstrip(".") if text.strip() else ""
+                if self.calling.from_action_text([named]):
+                    drawn.turn = f"{prefix}{text.rstrip()}\nAction: {named}"
+                    drawn.reply = reply = Reply(reply.thought, (named,), None)
+            if usage.stop_reason == "interrupted" or not reply.actions or redraws[0] <= 0:
+                return drawn
+            if {action_key(a) for a in reply.actions} <= earlier_actions:
+                sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
+                yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
+            elif (missing := self._stand_ins(reply.actions)) and prefix == TURN_PREFIX:
+                prefix = (f"{GUIDED_PREFIX_START} {reply.thought.strip()} I do not know {' or '.join(missing)} yet, "
+                          f"so I work it out first. Of the tools {', '.join(self.registry.names())}, "
+                          "the one that gives it is")
+                yield Notice(step, f"the Action left {', '.join(missing)} as a placeholder; "
+                                   "asking the model for the step that finds it")
+            else:
+                return drawn
+            redraws[0] -= 1
+
+    def _stand_ins(self, actions: tuple[str, ...]) -> list[str]:
+        calls = self.calling.from_action_text(list(actions)) or []
+        return list(dict.fromkeys(k for c in calls for k in placeholder_arguments(c["arguments"])))
+
+    def _reason(self, step: int, messages: list[dict], stop, tools: list[dict] | None = None,
+                sampling: Sampling | None = None):
         """One reasoning turn (adapter off), streamed as ThoughtDelta events; returns (text, usage)."""
         text, usage = "", Usage(0, 0, 0.0)
         for chunk in self.engine.stream(messages, stop=stop, adapter=False, tools=tools,
-                                        max_new_tokens=self.settings.max_new_tokens, sampling=self.settings.sampling):
+                                        max_new_tokens=self.settings.max_new_tokens,
+                                        sampling=sampling or self.settings.sampling):
             if isinstance(chunk, Usage):
                 usage = chunk
             else:
@@ -293,7 +387,8 @@ class Agent:
                         usage.new_tokens, usage.seconds, adapter=False)
         return text, usage
 
-    def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str]):
+    def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str],
+                        grounding: Grounding | None = None):
         """Run tool calls nested in string arguments first (see nesting.py); return the new arguments."""
         arguments = dict(call["arguments"])
         nested = find_nested(arguments, set(self.registry.tools))
@@ -302,8 +397,10 @@ class Agent:
         events: list[ToolCall] = []
 
         def run(name: str, args: dict) -> tuple[bool, str]:
-            event = self._execute(step, name, args, seen)
+            event = self._execute(step, name, args, seen, grounding)
             events.append(event)
+            if grounding is not None and event.error is None:
+                grounding.known |= known_numbers([event.result])
             lines.append(f"{format_call(name, event.arguments)} -> "
                          + (event.result if event.error is None else f"Error: {event.error}"))
             return event.error is None, event.result if event.error is None else event.error
@@ -318,7 +415,8 @@ class Agent:
         yield Notice(step, f"ran the tool calls nested in the arguments of {call['name']} first")
         return arguments, None
 
-    def _execute(self, step: int, name: str, arguments: dict, seen: dict[str, str]) -> ToolCall:
+    def _execute(self, step: int, name: str, arguments: dict, seen: dict[str, str],
+                 grounding: Grounding | None = None) -> ToolCall:
         stand_ins = placeholder_arguments(arguments)
         if stand_ins:
             listed = ", ".join(f"{k}={json.dumps(arguments[k])}" for k in stand_ins)
@@ -330,6 +428,15 @@ class Agent:
             note = (f"you already called {format_call(name, arguments)} and got: {seen[key]}. "
                     "Do not repeat the call; use that result or write the Answer.")
             return ToolCall(step, name, arguments, None, note, 0.0, repeated=True)
+        if grounding is not None and key not in grounding.warned:
+            stray = ungrounded_numbers(arguments, grounding.known)
+            if stray:
+                grounding.warned.add(key)  # asked once: a call written again as it was runs
+                listed = ", ".join(stray)
+                note = (f"{listed} in {format_call(name, arguments)} {'comes' if len(stray) == 1 else 'come'} from "
+                        "neither the question nor an observation. Use the values you have, get a missing one "
+                        "with a tool, or write the Answer if the observations already answer the question.")
+                return ToolCall(step, name, arguments, None, note, 0.0)
         if self.approve is not None and not self.approve(name, arguments):
             return ToolCall(step, name, arguments, None, "the user declined to run this call", 0.0)
         outcome: CallResult = self.runner.call(name, arguments)

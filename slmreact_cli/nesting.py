@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
+from .parsing import call_argument
+
 
 class InnerCallFailed(Exception):
     pass
@@ -50,8 +52,8 @@ def substitute(tree: ast.Expression, tool_params: dict[str, list[str]],
                 return node
             params = tool_params[node.func.id]
             try:
-                args = {params[i]: ast.literal_eval(a) for i, a in enumerate(node.args)}
-                args.update({kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg})
+                args = {params[i]: call_argument(a) for i, a in enumerate(node.args)}
+                args.update({kw.arg: call_argument(kw.value) for kw in node.keywords if kw.arg})
             except (ValueError, IndexError, TypeError, SyntaxError):
                 raise InnerCallFailed(f"cannot read the arguments of the inner call {ast.unparse(node)}") from None
             ok, text = run(node.func.id, args)

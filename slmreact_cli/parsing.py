@@ -202,8 +202,11 @@ def parse_calls(text: str, tool_params: dict[str, list[str]] | None = None) -> P
     return ParsedCalls(None, repairs, "no JSON list of calls found")
 
 
-def _literal(node: ast.AST) -> Any:
-    """The value of a literal syntax node (numbers, strings, lists, dicts, True/False/None)."""
+def call_argument(node: ast.AST) -> Any:
+    """The value of a literal syntax node (numbers, strings, lists, dicts, True/False/None). A bare
+    word, as in `get_mass(Mars)`, is the text the model meant to quote."""
+    if isinstance(node, ast.Name) and node.id not in ("True", "False", "None"):
+        return node.id
     return ast.literal_eval(node)
 
 
@@ -214,11 +217,11 @@ def _python_call(node: ast.AST, tool_params: dict[str, list[str]]) -> dict | Non
     if len(node.args) > len(params):
         return None
     try:
-        args = {params[i]: _literal(a) for i, a in enumerate(node.args)}
+        args = {params[i]: call_argument(a) for i, a in enumerate(node.args)}
         for kw in node.keywords:
             if kw.arg is None:
                 return None
-            args[kw.arg] = _literal(kw.value)
+            args[kw.arg] = call_argument(kw.value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return {"name": name, "arguments": args}

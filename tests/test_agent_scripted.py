@@ -2,7 +2,7 @@
 import pytest
 
 from slmreact_cli.agent import Agent, AgentSettings
-from slmreact_cli.events import Answer, CallPlan, NoAnswer, Observation, ThoughtDelta, ToolCall
+from slmreact_cli.events import Answer, CallPlan, NoAnswer, Notice, Observation, ThoughtDelta, ToolCall
 from slmreact_cli.models.fake import Reply, ScriptedEngine
 from slmreact_cli.paths import bundled
 from slmreact_cli.tools import load_registry
@@ -74,7 +74,7 @@ def test_chained_calls_feed_results_forward(registry, runner):
 def test_several_calls_in_one_step_all_run_in_order(registry, runner):
     _, _, events = run(registry, runner, [
         Reply('Action: lookup(key="a")\nAction: lookup(key="c")'),
-        Reply("Answer: 17"),
+        Reply("Answer: 10 and 7"),
     ])
     assert [c.arguments["key"] for c in of(events, ToolCall)] == ["a", "c"]
     text = of(events, Observation)[0].text
@@ -120,7 +120,7 @@ def test_hanging_tool_times_out_and_the_run_goes_on(registry, runner):
         Reply("Action: hang(seconds=30)"),
         Reply('Action: lookup(key="a")'),
         Reply("Answer: 10"),
-    ])
+    ], question="Wait 30 seconds, then look up a.")
     first, second = of(events, ToolCall)
     assert first.error.startswith("TimeoutError") and second.result == "10"
 
@@ -138,10 +138,28 @@ def test_repeated_call_is_reported_not_rerun(registry, runner):
         Reply('Action: lookup(key="a")'),
         Reply('Action: lookup(key="a")'),
         Reply("Answer: 10"),
-    ])
+    ], redraws=0)
     first, second = of(events, ToolCall)
     assert not first.repeated and second.repeated and second.result is None
     assert "already called" in of(events, Observation)[1].text
+
+
+def test_a_turn_that_only_repeats_an_action_is_drawn_again_with_sampling(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'),
+        Reply('Action: lookup(key="a")'),  # greedy decoding repeats itself: drawn again
+        Reply('Action: lookup(key="b")'),
+        Reply("Answer: 10 and 32"),
+    ])
+    assert [c.arguments["key"] for c in of(events, ToolCall)] == ["a", "b"]
+    assert [c.sampling.temperature > 0 for c in engine.calls] == [False, False, True, False]
+    assert engine.calls[2].messages == engine.calls[1].messages  # the same turn, not a new step
+    assert any("drawing this step again" in n.text for n in of(events, Notice))
+
+
+def test_redraws_are_limited_per_question(registry, runner):
+    _, _, events = run(registry, runner, [Reply('Action: lookup(key="a")')] * 4 + [Reply("Answer: 10")], redraws=1)
+    assert [c.repeated for c in of(events, ToolCall)] == [False, True, True]
 
 
 def test_placeholder_argument_is_not_run_and_the_model_is_told(registry, runner):
@@ -150,11 +168,54 @@ def test_placeholder_argument_is_not_run_and_the_model_is_told(registry, runner)
         Reply('Action: lookup(key="...")'),
         Reply('Action: lookup(key="a")'),
         Reply("Answer: 10"),
-    ])
+    ], redraws=0)
     refused, ran = of(events, ToolCall)
     assert refused.result is None and "placeholder" in refused.error
     assert ran.result == "10" and not ran.repeated
     assert "First get the value" in of(events, Observation)[0].text
+
+
+def test_placeholder_turn_is_started_again_with_the_step_that_finds_the_value(registry, runner):
+    """The model knows a value is missing but not how to get it: its turn is started again with its
+    own thought and the decision to work the value out first; a call named in that sentence runs."""
+    engine, _, events = run(registry, runner, [
+        Reply('Thought: I need the sum.\nAction: calculate(expression="...")'),
+        Reply(' lookup(key="c").'),
+        Reply('Thought: now add\nAction: calculate(expression="10 + 7")'),
+        Reply("Answer: 17"),
+    ], question="What is 10 plus the value under c?")
+    guided = engine.calls[1].messages[-1]["content"]
+    assert guided.startswith("Thought: I need the sum. I do not know expression yet")
+    assert "lookup, add" in guided and guided.endswith("the one that gives it is")
+    assert [(c.name, c.result) for c in of(events, ToolCall)] == [("lookup", "7"), ("calculate", "17")]
+    assert of(events, Answer)[0].text == "17"
+
+
+def test_a_number_from_nowhere_is_questioned_once(registry, runner):
+    """12 is in neither the question nor an observation (a format example's value, typically):
+    the call is not run and the model is asked; the same call written again runs."""
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'),
+        Reply("Action: add(x=10, y=12)"),
+        Reply("Action: add(x=10, y=12)"),
+        Reply("Answer: 22"),
+    ], question="What is the value under a plus twelve?")
+    questioned, ran = of(events, ToolCall)[1:]
+    assert questioned.result is None and "12 in add(x=10, y=12) comes from neither" in questioned.error
+    assert ran.result == "22" and not ran.repeated
+
+
+def test_an_answer_with_a_number_from_nowhere_is_asked_for_again_once(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'),
+        Reply("Answer: The answer is 12."),
+        Reply("Answer: The value is 10."),
+    ])
+    assert "12 in the Answer comes from neither" in of(events, Observation)[1].text
+    assert of(events, Answer)[0].text == "The value is 10."
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'), Reply("Answer: 12"), Reply("Answer: 13")])
+    assert of(events, Answer)[0].text == "13"  # asked once only
 
 
 def test_nested_tool_calls_in_a_string_argument_run_first(registry, runner):
@@ -165,6 +226,14 @@ def test_nested_tool_calls_in_a_string_argument_run_first(registry, runner):
     calls = of(events, ToolCall)
     assert [(c.name, c.result) for c in calls] == [("lookup", "32"), ("calculate", "64")]
     assert calls[1].arguments == {"expression": "32 * 2"}
+
+
+def test_a_bare_word_in_a_nested_call_is_read_as_text(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: calculate(expression="lookup(b) * 2")'),
+        Reply("Answer: 64"),
+    ])
+    assert [(c.name, c.arguments, c.result) for c in of(events, ToolCall)][0] == ("lookup", {"key": "b"}, "32")
 
 
 def test_session_memory_and_reset(registry, runner):
@@ -208,7 +277,7 @@ def test_a_loop_of_repeated_calls_is_ended_with_an_answer(registry, runner):
         Reply('Action: lookup(key="a")'),
         Reply('Action: lookup(key="a")'),
         Reply(" 10."),  # the turn was started as "Answer:" for the model
-    ])
+    ], redraws=0)
     assert of(events, Answer)[0].text == "10."
     assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")
 

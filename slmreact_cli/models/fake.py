@@ -28,6 +28,7 @@ class RecordedCall:
     stop: tuple[str, ...]
     adapter: bool
     constrained: bool
+    sampling: Sampling = Sampling()
 
 
 @dataclass
@@ -45,7 +46,8 @@ class ScriptedEngine(Engine):
     def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
                sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
                **_: Any) -> Iterator[str | Usage]:
-        self.calls.append(RecordedCall([dict(m) for m in messages], tuple(stop), adapter, grammar is not None))
+        self.calls.append(RecordedCall([dict(m) for m in messages], tuple(stop), adapter, grammar is not None,
+                                       sampling))
         if not self.replies:
             raise ScriptError(f"unexpected model call #{len(self.calls)} (adapter={adapter}): the script is empty; "
                               f"last message: {messages[-1]['content'][:200]!r}")

@@ -174,6 +174,8 @@ class LlamaCppEngine(Engine):
         new_bytes: list[bytes] = []
         reason = "length"
         first_token_at = None
+        if sampling.temperature > 0 and sampling.seed is not None:
+            self.llm.set_seed(sampling.seed)  # a seeded draw is reproducible
         generator = self.llm.generate(
             prompt, top_k=sampling.top_k if sampling.temperature > 0 else 1, top_p=sampling.top_p,
             temp=sampling.temperature, repeat_penalty=1.0, reset=True, grammar=grammar)

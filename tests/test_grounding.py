@@ -1,0 +1,26 @@
+"""Which numbers in a tool call or an Answer count as coming from the question or an observation."""
+from slmreact_cli.grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers
+
+
+def test_numbers_are_read_with_separators_exponents_and_signs():
+    assert [v for _, v in numbers_in("2,047,300 people, 6.417e+23 kg, -125 days, x2")] == [2047300, 6.417e23, -125]
+
+
+def test_dates_split_into_their_parts():
+    known = known_numbers(["starts on 2024-05-06"])
+    assert ungrounded_numbers({"date": "2024-05-06"}, known) == []
+    assert ungrounded_numbers({"date": "2024-06-15"}, known) == ["15"]  # a date worked out in the head
+
+
+def test_roundings_percentages_and_scientific_parts_are_grounded():
+    known = known_numbers(["31.144823", "a 15% tip", "1.414706336e+24"])
+    assert is_grounded("31.14", 31.14, known)
+    assert is_grounded("0.15", 0.15, known)
+    assert is_grounded("1.41e24", 1.41e24, known)
+    assert ungrounded_numbers({"expression": "1.414706336 * 10**24"}, known) == []
+
+
+def test_small_integers_and_powers_of_ten_pass_and_others_do_not():
+    known = known_numbers(["250 euros"])
+    assert ungrounded_numbers({"expression": "250 * 2 / 1000"}, known) == []
+    assert ungrounded_numbers({"expression": "250 * 12", "n": 156.25, "flag": True}, known) == ["12", "156.25"]
