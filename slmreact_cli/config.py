@@ -27,6 +27,9 @@ class Generation(BaseModel):
     top_k: int = Field(0, ge=0)
     max_new_tokens: int = Field(256, gt=0)
     seed: int | None = None
+    # Reasoning turns drawn again per question when the model hits a dead end (it only repeats an
+    # earlier Action, or leaves an argument as a placeholder); 0 turns this off.
+    redraws: int = Field(2, ge=0)
 
 
 class ServerSettings(BaseModel):

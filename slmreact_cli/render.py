@@ -96,6 +96,7 @@ class PanelRenderer:
                                  title_align="left"))
 
     def _on_notice(self, event: Notice) -> None:
+        self.close()  # a turn drawn again starts its own live panel
         self.console.print(Text(f"note: {event.text}", style="dim italic"))
 
     def _on_error(self, event: Error) -> None:

@@ -65,6 +65,8 @@ def test_parse_action_forms():
     assert parse_action('lookup(key="a"); lookup(key="b")', PARAMS) == [
         {"name": "lookup", "arguments": {"key": "a"}}, {"name": "lookup", "arguments": {"key": "b"}}]
     assert parse_action("unknown_tool(a=1)", PARAMS) is None
+    assert parse_action("lookup(key=Mars)", PARAMS) == [{"name": "lookup", "arguments": {"key": "Mars"}}]  # a bare word
+    assert parse_action("lookup(key=None)", PARAMS) == [{"name": "lookup", "arguments": {"key": None}}]
     assert parse_action("add(x=__import__('os').system('echo hi'), y=1)", PARAMS) is None  # never evaluated
 
 
