@@ -44,7 +44,6 @@ class AgentSettings:
     redraws: int = 2
 
 
-GUIDED_PREFIX_START = TURN_PREFIX
 REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
 
 
@@ -54,6 +53,16 @@ class Grounding:
     known: set[float]
     warned: set[str]
     answer_questioned: bool = False
+
+    def question_answer(self, answer: str) -> str | None:
+        """The note for an Answer with numbers from nowhere, once per question: the second is final."""
+        stray = [s for s, v in numbers_in(answer) if not is_grounded(s, v, self.known)]
+        if not stray or self.answer_questioned:
+            return None
+        self.answer_questioned = True
+        return (f"Error: {', '.join(dict.fromkeys(stray))} in the Answer comes from neither the question nor an "
+                "observation. Write the Answer again from the observations, or from your own knowledge if no tool "
+                "fits the question.")
 
 
 @dataclass
@@ -264,12 +273,8 @@ class Agent:
                 answer = reply.answer
                 if answer is None and usage.stop_reason == "eos" and reply.thought:
                     answer = reply.thought  # the model answered outside the protocol
-                stray = [s for s, v in numbers_in(answer or "") if not is_grounded(s, v, grounding.known)]
-                if answer and observations and stray and not grounding.answer_questioned:
-                    grounding.answer_questioned = True  # once: the second Answer is final
-                    note = (f"Error: {', '.join(dict.fromkeys(stray))} in the Answer comes from neither the question "
-                            "nor an observation. Write the Answer again from the observations, or from your own "
-                            "knowledge if no tool fits the question.")
+                note = grounding.question_answer(answer) if answer and observations else None
+                if note:
                     scratch += f"\n{observation_text(note)}"
                     observations.append(note)
                     yield Error(step, "the Answer has numbers found in no observation; asked the model again")
@@ -346,11 +351,11 @@ class Agent:
             drawn.usage = usage
             drawn.turn = turn_text(text) if prefix == TURN_PREFIX else prefix + text
             drawn.reply = reply = parse_reply(drawn.turn)
-            if prefix.startswith(GUIDED_PREFIX_START) and not reply.actions and reply.answer is None:
-                # the model named the call in the sentence it was given instead of an Action line
+            if not reply.actions and reply.answer is None:
+                # a call written without its Action label, e.g. to finish a sentence the turn was started with
                 named = text.strip().splitlines()[0].strip().rstrip(".") if text.strip() else ""
                 if self.calling.from_action_text([named]):
-                    drawn.turn = f"{prefix}{text.rstrip()}\nAction: {named}"
+                    drawn.turn = f"{drawn.turn.rstrip()}\nAction: {named}"
                     drawn.reply = reply = Reply(reply.thought, (named,), None)
             if usage.stop_reason == "interrupted" or not reply.actions or redraws[0] <= 0:
                 return drawn
@@ -358,7 +363,7 @@ class Agent:
                 sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
                 yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
             elif (missing := self._stand_ins(reply.actions)) and prefix == TURN_PREFIX:
-                prefix = (f"{GUIDED_PREFIX_START} {reply.thought.strip()} I do not know {' or '.join(missing)} yet, "
+                prefix = (f"{TURN_PREFIX} {reply.thought.strip()} I do not know {' or '.join(missing)} yet, "
                           f"so I work it out first. Of the tools {', '.join(self.registry.names())}, "
                           "the one that gives it is")
                 yield Notice(step, f"the Action left {', '.join(missing)} as a placeholder; "
