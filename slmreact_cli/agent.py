@@ -42,6 +42,7 @@ class AgentSettings:
     # A reasoning turn whose Actions only repeat earlier ones is drawn again, this many times at most
     # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
     redraws: int = 2
+    grounding: bool = True  # question numbers from nowhere (see grounding.py)
 
 
 REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
@@ -52,12 +53,13 @@ class Grounding:
     """Per question: the numbers known so far, and the calls already questioned for a stray number."""
     known: set[float]
     warned: set[str]
+    enabled: bool = True
     answer_questioned: bool = False
 
     def question_answer(self, answer: str) -> str | None:
         """The note for an Answer with numbers from nowhere, once per question: the second is final."""
         stray = [s for s, v in numbers_in(answer) if not is_grounded(s, v, self.known)]
-        if not stray or self.answer_questioned:
+        if not stray or self.answer_questioned or not self.enabled:
             return None
         self.answer_questioned = True
         return (f"Error: {', '.join(dict.fromkeys(stray))} in the Answer comes from neither the question nor an "
@@ -247,7 +249,7 @@ class Agent:
         stuck = 0  # consecutive steps that only repeated earlier calls
         earlier_actions: set[str] = set()
         redraws = [self.settings.redraws]  # left for this question
-        grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set())
+        grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding)
         for step in range(1, self.settings.max_steps + 1):
             prefix = TURN_PREFIX if stuck < 2 else STUCK_PREFIX
             messages = base + [{"role": "assistant", "content": scratch + prefix}]
@@ -433,7 +435,7 @@ class Agent:
             note = (f"you already called {format_call(name, arguments)} and got: {seen[key]}. "
                     "Do not repeat the call; use that result or write the Answer.")
             return ToolCall(step, name, arguments, None, note, 0.0, repeated=True)
-        if grounding is not None and key not in grounding.warned:
+        if grounding is not None and grounding.enabled and key not in grounding.warned:
             stray = ungrounded_numbers(arguments, grounding.known)
             if stray:
                 grounding.warned.add(key)  # asked once: a call written again as it was runs

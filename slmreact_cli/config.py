@@ -27,9 +27,6 @@ class Generation(BaseModel):
     top_k: int = Field(0, ge=0)
     max_new_tokens: int = Field(256, gt=0)
     seed: int | None = None
-    # Reasoning turns drawn again per question when the model hits a dead end (it only repeats an
-    # earlier Action, or leaves an argument as a placeholder); 0 turns this off.
-    redraws: int = Field(2, ge=0)
 
 
 class ServerSettings(BaseModel):
@@ -74,6 +71,11 @@ class Profile(BaseModel):
     stop: list[str] = Field(default_factory=lambda: ["PAUSE", "Observation:"])
     mode: Literal["react", "native"] = "react"
     constrained: bool = True
+    # Reasoning turns drawn again per question when the model hits a dead end (it only repeats an
+    # earlier Action, or leaves an argument as a placeholder); 0 turns this off.
+    redraws: int = Field(2, ge=0)
+    # Question, once, a number in a call or an Answer found in neither the question nor an observation.
+    grounding: bool = True
     generation: Generation = Field(default_factory=Generation)
     server: ServerSettings | None = None
 

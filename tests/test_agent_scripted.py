@@ -205,6 +205,12 @@ def test_a_number_from_nowhere_is_questioned_once(registry, runner):
     assert ran.result == "22" and not ran.repeated
 
 
+def test_grounding_can_be_switched_off(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'), Reply("Action: add(x=10, y=12)"), Reply("Answer: 22")], grounding=False)
+    assert [c.result for c in of(events, ToolCall)] == ["10", "22"]
+
+
 def test_an_answer_with_a_number_from_nowhere_is_asked_for_again_once(registry, runner):
     engine, _, events = run(registry, runner, [
         Reply('Action: lookup(key="a")'),
