@@ -21,9 +21,9 @@ from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer
 from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers
 from .nesting import InnerCallFailed, find_nested, substitute
 from .models.base import Engine, Sampling, Usage
-from .parsing import Reply, parse_reply
-from .parsing import parse_calls
-from .prompts import NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, STUCK_PREFIX, TURN_PREFIX, observation_text, question_message, reasoning_system_prompt
+from .parsing import Reply, parse_calls, parse_reply
+from .prompts import (NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX, observation_text,
+                      question_message, reasoning_system_prompt)
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -100,9 +100,16 @@ def format_call(name: str, arguments: dict) -> str:
 _LEADING_LABEL = re.compile(r"\s*(Action|Answer|Final Answer)\s*:", re.IGNORECASE)
 
 
-def turn_text(generated: str) -> str:
-    """The turn as the parser should see it: the prefilled "Thought:" plus what the model wrote,
-    which may repeat the label or skip the thought and start with an Action or Answer."""
+def turn_text(generated: str, prefix: str = TURN_PREFIX) -> str:
+    """The turn as the parser should see it: the prefilled start plus what the model wrote. After the
+    plain "Thought:", the model may repeat the label or skip the thought and start with an Action or
+    Answer; after a longer start, an Action or Answer label goes on a line of its own."""
+    if prefix != TURN_PREFIX:
+        label = prefix.rsplit("\n", 1)[-1]
+        if label.endswith(":"):  # the start ends with a label ("Answer:"), which the model may write again
+            body = generated.lstrip()
+            return prefix + (body[len(label):] if body.startswith(label) else generated)
+        return f"{prefix}\n{generated.lstrip()}" if _LEADING_LABEL.match(generated) else prefix + generated
     body = generated.lstrip()
     if body.lower().startswith(TURN_PREFIX.lower()):
         body = body[len(TURN_PREFIX):].lstrip()
@@ -249,16 +256,18 @@ class Agent:
         stuck = 0  # consecutive steps that only repeated earlier calls
         earlier_actions: set[str] = set()
         redraws = [self.settings.redraws]  # left for this question
+        restart: str | None = None  # how the next turn is started, where not the usual way
         grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding)
         for step in range(1, self.settings.max_steps + 1):
-            prefix = TURN_PREFIX if stuck < 2 else STUCK_PREFIX
+            prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
+            restart = None
             messages = base + [{"role": "assistant", "content": scratch + prefix}]
             try:
                 yield from self._fit(messages, base)
             except OverflowError as exc:
                 yield NoAnswer(step, str(exc), time.perf_counter() - start, step - 1)
                 return
-            drawn = yield from self._draw_turn(step, base, scratch, prefix, earlier_actions, redraws)
+            drawn = yield from self._draw_turn(step, base, scratch, prefix, earlier_actions, seen_calls, redraws)
             new_tokens += drawn.new_tokens
             decode_seconds += drawn.decode_seconds
             usage, turn, reply = drawn.usage, drawn.turn, drawn.reply
@@ -278,6 +287,7 @@ class Agent:
                 note = grounding.question_answer(answer) if answer and observations else None
                 if note:
                     scratch += f"\n{observation_text(note)}"
+                    restart = REANSWER_PREFIX
                     observations.append(note)
                     yield Error(step, "the Answer has numbers found in no observation; asked the model again")
                     yield Observation(step, note)
@@ -335,7 +345,7 @@ class Agent:
                        time.perf_counter() - start, self.settings.max_steps)
 
     def _draw_turn(self, step: int, base: list[dict], scratch: str, prefix: str, earlier_actions: set[str],
-                   redraws: list[int]):
+                   seen_calls: dict[str, str], redraws: list[int]):
         """One reasoning turn, drawn again (while `redraws[0]` lasts) when it is a dead end:
         - Actions that only repeat earlier ones: drawn with sampling, since greedy decoding would
           write them again;
@@ -351,8 +361,8 @@ class Agent:
             drawn.new_tokens += usage.new_tokens
             drawn.decode_seconds += usage.seconds - usage.prefill_seconds
             drawn.usage = usage
-            drawn.turn = turn_text(text) if prefix == TURN_PREFIX else prefix + text
-            drawn.reply = reply = parse_reply(drawn.turn)
+            drawn.turn = turn_text(text, prefix)
+            drawn.reply = reply = self._without_copied_results(parse_reply(drawn.turn))
             if not reply.actions and reply.answer is None:
                 # a call written without its Action label, e.g. to finish a sentence the turn was started with
                 named = text.strip().splitlines()[0].strip().rstrip(".") if text.strip() else ""
@@ -361,7 +371,7 @@ class Agent:
                     drawn.reply = reply = Reply(reply.thought, (named,), None)
             if usage.stop_reason == "interrupted" or not reply.actions or redraws[0] <= 0:
                 return drawn
-            if {action_key(a) for a in reply.actions} <= earlier_actions:
+            if self._only_repeats(reply.actions, earlier_actions, seen_calls):
                 sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
                 yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
             elif (missing := self._stand_ins(reply.actions)) and prefix == TURN_PREFIX:
@@ -373,6 +383,25 @@ class Agent:
             else:
                 return drawn
             redraws[0] -= 1
+
+    def _only_repeats(self, actions: tuple[str, ...], earlier_actions: set[str], seen_calls: dict[str, str]) -> bool:
+        """Every Action was written before, or every call in them has been made already."""
+        if {action_key(a) for a in actions} <= earlier_actions:
+            return True
+        calls = self.calling.from_action_text(list(actions))
+        return bool(calls) and all(call_key(c["name"], c["arguments"]) in seen_calls for c in calls)
+
+    def _without_copied_results(self, reply: Reply) -> Reply:
+        """Action lines copied from an earlier observation, `call(...) -> result`, keep only the calls."""
+        actions: list[str] = []
+        for action in reply.actions:
+            lines = [line.strip() for line in action.splitlines() if line.strip()]
+            calls = [line.split(" -> ", 1)[0].strip() for line in lines]
+            if all(" -> " in line for line in lines) and self.calling.from_action_text(calls):
+                actions.extend(c for c in dict.fromkeys(calls) if c not in actions)
+            else:
+                actions.append(action)
+        return replace(reply, actions=tuple(actions))
 
     def _stand_ins(self, actions: tuple[str, ...]) -> list[str]:
         calls = self.calling.from_action_text(list(actions)) or []
@@ -424,13 +453,14 @@ class Agent:
 
     def _execute(self, step: int, name: str, arguments: dict, seen: dict[str, str],
                  grounding: Grounding | None = None) -> ToolCall:
+        key = call_key(name, arguments)
         stand_ins = placeholder_arguments(arguments)
-        if stand_ins:
+        if stand_ins and key not in seen:
             listed = ", ".join(f"{k}={json.dumps(arguments[k])}" for k in stand_ins)
             note = (f"{listed} {'is a placeholder' if len(stand_ins) == 1 else 'are placeholders'}, not "
                     "a value. First get the value with another tool call, then call again with it.")
+            seen[key] = f"Error: {note}"  # the same refused call again counts as a repeat
             return ToolCall(step, name, arguments, None, note, 0.0)
-        key = call_key(name, arguments)
         if key in seen:
             note = (f"you already called {format_call(name, arguments)} and got: {seen[key]}. "
                     "Do not repeat the call; use that result or write the Answer.")

@@ -157,6 +157,15 @@ def test_a_turn_that_only_repeats_an_action_is_drawn_again_with_sampling(registr
     assert any("drawing this step again" in n.text for n in of(events, Notice))
 
 
+def test_an_action_copied_from_an_observation_line_keeps_only_the_call(registry, runner):
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")\nAction: lookup(key="b")'),
+        Reply('Action: lookup(key="c") -> 7\nlookup(key="c") -> 7'),
+        Reply("Answer: 10, 32 and 7"),
+    ])
+    assert [c.arguments["key"] for c in of(events, ToolCall)] == ["a", "b", "c"]
+
+
 def test_redraws_are_limited_per_question(registry, runner):
     _, _, events = run(registry, runner, [Reply('Action: lookup(key="a")')] * 4 + [Reply("Answer: 10")], redraws=1)
     assert [c.repeated for c in of(events, ToolCall)] == [False, True, True]
@@ -215,9 +224,13 @@ def test_an_answer_with_a_number_from_nowhere_is_asked_for_again_once(registry, 
     engine, _, events = run(registry, runner, [
         Reply('Action: lookup(key="a")'),
         Reply("Answer: The answer is 12."),
-        Reply("Answer: The value is 10."),
+        Reply(" the value is 10.\nAnswer: The value is 10."),
     ])
     assert "12 in the Answer comes from neither" in of(events, Observation)[1].text
+    assert engine.calls[-1].messages[-1]["content"].endswith("Observation: Error: 12 in the Answer comes from neither "
+                                                             "the question nor an observation. Write the Answer again "
+                                                             "from the observations, or from your own knowledge if no "
+                                                             "tool fits the question.\nThought: The observations say")
     assert of(events, Answer)[0].text == "The value is 10."
     _, _, events = run(registry, runner, [
         Reply('Action: lookup(key="a")'), Reply("Answer: 12"), Reply("Answer: 13")])
