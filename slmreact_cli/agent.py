@@ -462,7 +462,7 @@ class Agent:
             seen[key] = f"Error: {note}"  # the same refused call again counts as a repeat
             return ToolCall(step, name, arguments, None, note, 0.0)
         if key in seen:
-            note = (f"you already called {format_call(name, arguments)} and got: {seen[key]}. "
+            note = (f"you already called {format_call(name, arguments)} and got: {seen[key].rstrip('.')}. "
                     "Do not repeat the call; use that result or write the Answer.")
             return ToolCall(step, name, arguments, None, note, 0.0, repeated=True)
         if grounding is not None and grounding.enabled and key not in grounding.warned:
