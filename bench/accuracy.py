@@ -1,7 +1,8 @@
 """Dev-set accuracy: slmreact `batch` against the original loop (../shared/seed_baseline.py), same tasks,
 same tools, same GGUF, run side by side. Writes bench/out/*.jsonl and the table in bench/RESULTS.md.
 
-Usage: python bench/accuracy.py [--models 0.5b 1.5b] [--no-baseline] [--extra-flags "--no-grammar"]
+Usage: python bench/accuracy.py [--models 0.5b 1.5b] [--no-baseline | --baseline-for 0.5b]
+                               [--extra-flags "--no-grammar"]
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["0.5b", "1.5b"], choices=list(MODELS))
     ap.add_argument("--tasks", default=str(SHARED / "dev_tasks.jsonl"))
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--baseline-for", nargs="+", choices=list(MODELS),
+                    help="run the original loop for these models only (default: every model)")
     ap.add_argument("--extra-flags", default="", help="extra flags for slmreact batch, e.g. --no-grammar")
     ap.add_argument("--label", default="slmreact")
     ap.add_argument("--section", default="accuracy")
@@ -59,7 +62,7 @@ def main() -> None:
         out = OUT / f"slmreact-{tag}.jsonl"
         run_slmreact(model, a.tasks, out, shlex.split(a.extra_flags))
         lines.append(row(f"{a.label} {model} {a.extra_flags}".strip(), score(a.tasks, out)))
-        if not a.no_baseline:
+        if not a.no_baseline and model in (a.baseline_for or a.models):
             for lenient in (False, True):
                 bout = OUT / f"baseline-{model}{'-lenient' if lenient else ''}.jsonl"
                 run_baseline(model, a.tasks, bout, lenient)

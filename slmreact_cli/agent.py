@@ -58,7 +58,7 @@ class Grounding:
 
     def question_answer(self, answer: str) -> str | None:
         """The note for an Answer with numbers from nowhere, once per question: the second is final."""
-        stray = [s for s, v in numbers_in(answer) if not is_grounded(s, v, self.known)]
+        stray = [s for s, v in numbers_in(answer) if not is_grounded(s, v, self.known, constants=False)]
         if not stray or self.answer_questioned or not self.enabled:
             return None
         self.answer_questioned = True

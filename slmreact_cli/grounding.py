@@ -4,9 +4,9 @@ Small models fill a missing value with a number they have seen elsewhere, often 
 prompt's own format example ("7 * 12" where 12 is the example's result). A number in a call is
 grounded when it appears in the question, in an earlier question of the session or in an
 observation, possibly rounded, as a percentage, or as the mantissa or exponent of a number in
-scientific notation. Small integers (0 to 10) and powers of ten pass: they are the usual
-constants of arithmetic (squares, halves, per cent). Anything else is reported, so the loop can
-ask the model where it came from before running the call.
+scientific notation, or as a number word ("two", "dozen"). In a call, small integers (0 to 10) and
+powers of ten pass too: they are the usual constants of arithmetic (squares, halves, per cent).
+Anything else is reported, so the loop can ask the model where it came from.
 """
 from __future__ import annotations
 
@@ -30,9 +30,17 @@ def numbers_in(text: str) -> list[tuple[str, float]]:
     return found
 
 
+_WORDS = {w: float(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_WORDS |= {"hundred": 100.0, "thousand": 1e3, "million": 1e6, "billion": 1e9, "dozen": 12.0, "half": 0.5}
+_WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
+
+
 def known_numbers(texts: Iterable[str]) -> set[float]:
+    """Every number in the texts, in digits (with its mantissa and exponent) or as a number word."""
     known: set[float] = set()
     for text in texts:
+        known.update(_WORDS[w.lower()] for w in _WORD.findall(text))
         text = _THOUSANDS.sub("", text)
         for match in _NUMBER.finditer(text):
             mantissa, exponent = match.group(1), match.group(2)
@@ -54,11 +62,13 @@ def _half_unit(spelling: str, value: float) -> float:
     return 0.5 * 10 ** (math.floor(math.log10(abs(value))) - len(digits) + 1)
 
 
-def is_grounded(spelling: str, value: float, known: set[float]) -> bool:
+def is_grounded(spelling: str, value: float, known: set[float], constants: bool = True) -> bool:
+    """`constants`: small integers and powers of ten pass (arithmetic in a call). An Answer is held
+    to what was observed: its "0" or "3" counts only where the question or a result has it."""
     value = abs(value)
-    if value <= 10 and value == int(value):
+    if constants and value <= 10 and value == int(value):
         return True
-    if value > 0 and math.log10(value) == int(math.log10(value)):
+    if constants and value > 0 and math.log10(value) == int(math.log10(value)):
         return True
     tolerance = max(_half_unit(spelling, value), 1e-9 * value)
     return any(abs(value - candidate) <= tolerance

@@ -208,7 +208,7 @@ def test_a_number_from_nowhere_is_questioned_once(registry, runner):
         Reply("Action: add(x=10, y=12)"),
         Reply("Action: add(x=10, y=12)"),
         Reply("Answer: 22"),
-    ], question="What is the value under a plus twelve?")
+    ], question="What is the value under a, plus some more?")
     questioned, ran = of(events, ToolCall)[1:]
     assert questioned.result is None and "12 in add(x=10, y=12) comes from neither" in questioned.error
     assert ran.result == "22" and not ran.repeated

@@ -24,3 +24,9 @@ def test_small_integers_and_powers_of_ten_pass_and_others_do_not():
     known = known_numbers(["250 euros"])
     assert ungrounded_numbers({"expression": "250 * 2 / 1000"}, known) == []
     assert ungrounded_numbers({"expression": "250 * 12", "n": 156.25, "flag": True}, known) == ["12", "156.25"]
+
+
+def test_number_words_count_and_answers_get_no_constants():
+    known = known_numbers(["How many tents does one dollar buy? A dozen."])
+    assert is_grounded("1", 1, known, constants=False) and is_grounded("12", 12, known, constants=False)
+    assert not is_grounded("0", 0, known, constants=False) and is_grounded("0", 0, known)
