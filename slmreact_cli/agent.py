@@ -22,7 +22,7 @@ from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_number
 from .nesting import InnerCallFailed, find_nested, substitute
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
-from .prompts import (NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX, observation_text,
+from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX, observation_text,
                       question_message, reasoning_system_prompt)
 from .tools import Registry
 from .worker import CallResult, ToolRunner
@@ -257,6 +257,7 @@ class Agent:
         earlier_actions: set[str] = set()
         redraws = [self.settings.redraws]  # left for this question
         restart: str | None = None  # how the next turn is started, where not the usual way
+        thought_only = 0  # consecutive turns with neither an Action nor an Answer
         grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding)
         for step in range(1, self.settings.max_steps + 1):
             prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
@@ -297,8 +298,12 @@ class Agent:
                     yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
                     return
                 scratch += "\nObservation: no Action or Answer found. Write an Action with a tool call, or the Answer.\n"
+                thought_only += 1
+                if thought_only >= 2:  # it keeps thinking without acting: its next turn is started as the Answer
+                    restart = ANSWER_PREFIX
                 yield Error(step, "the reply had neither an Action nor an Answer; asked the model again")
                 continue
+            thought_only = 0
 
             scratch += "\nPAUSE\n"
             for action in reply.actions:

@@ -93,6 +93,7 @@ def question_message(question: str) -> dict:
 
 TURN_PREFIX = "Thought:"  # each reasoning turn starts here, so the model stays in the protocol
 # After two steps that only repeated earlier calls, the next turn is started for the model as an answer.
+ANSWER_PREFIX = "Answer:"  # a turn started as the answer itself
 # After an Answer with numbers from nowhere, the next turn is started on the observations themselves.
 REANSWER_PREFIX = "Thought: The observations say"
 STUCK_PREFIX = "Thought: More tool calls will not add anything new, so I answer with what the observations show.\nAnswer:"

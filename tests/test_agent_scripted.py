@@ -166,6 +166,16 @@ def test_an_action_copied_from_an_observation_line_keeps_only_the_call(registry,
     assert [c.arguments["key"] for c in of(events, ToolCall)] == ["a", "b", "c"]
 
 
+def test_turns_without_action_or_answer_end_in_a_started_answer(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply("Thought: hmm.\nObservation:"),
+        Reply("Thought: hmm.\nObservation:"),
+        Reply(" I cannot tell."),
+    ])
+    assert engine.calls[-1].messages[-1]["content"].endswith("Write an Action with a tool call, or the Answer.\nAnswer:")
+    assert of(events, Answer)[0].text == "I cannot tell."
+
+
 def test_redraws_are_limited_per_question(registry, runner):
     _, _, events = run(registry, runner, [Reply('Action: lookup(key="a")')] * 4 + [Reply("Answer: 10")], redraws=1)
     assert [c.repeated for c in of(events, ToolCall)] == [False, True, True]
