@@ -5,6 +5,11 @@ writes its own observations. Action lines go through the function-calling step (
 resulting call runs in order, and the results come back as one Observation. "Answer:" ends the run;
 the step limit ends it with a NoAnswer event. The conversation persists across questions (so the
 prefix cache serves earlier turns) until `reset()`.
+
+Small models copy their format examples, repeat themselves and invent values, so each step is
+checked: a turn that only repeats is drawn again with sampling, a placeholder argument restarts
+the turn on how to find the value, and a number from nowhere (grounding.py) is questioned once,
+in a call or in the Answer. Each check answers with an observation the model can act on.
 """
 from __future__ import annotations
 
