@@ -12,16 +12,9 @@ import subprocess
 import sys
 import time
 
-from common import MODELS, OUT, SHARED, gguf_path, machine, score, write_section
+from common import MODELS, OUT, SHARED, gguf_path, machine, run_batch, score, write_section
 
 KINDS = ["single", "chain2", "chain3", "parallel", "no_tool", "error"]
-
-
-def run_slmreact(model: str, tasks, out, extra: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "slmreact_cli", "batch", str(tasks), "--model", MODELS[model],
-                    "--tools", str(SHARED / "eval_tools.py"), "--out", str(out), *extra], check=True)
-    return time.perf_counter() - start
 
 
 def run_baseline(model: str, tasks, out, lenient: bool) -> float:
@@ -60,7 +53,7 @@ def main() -> None:
     for model in a.models:
         tag = f"{model}{'-' + a.label if a.label != 'slmreact' else ''}"
         out = OUT / f"slmreact-{tag}.jsonl"
-        run_slmreact(model, a.tasks, out, shlex.split(a.extra_flags))
+        run_batch(a.tasks, MODELS[model], out, extra=shlex.split(a.extra_flags))
         lines.append(row(f"{a.label} {model} {a.extra_flags}".strip(), score(a.tasks, out)))
         if not a.no_baseline and model in (a.baseline_for or a.models):
             for lenient in (False, True):

@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import tomllib
 from pathlib import Path
 
-from common import MODELS, OUT, ROOT, SHARED, machine, score, write_section
+from common import MODELS, OUT, ROOT, SHARED, machine, run_batch, score, write_section
 from accuracy import KINDS, row
 
 SETS = {
@@ -64,8 +62,7 @@ def main() -> None:
                 for guards in ("on", "off"):
                     profile = MODELS[model] + ("" if guards == "on" else "-guards-off")
                     out = OUT / f"guards-{model}-{set_name}-{guards}.jsonl"
-                    subprocess.run([sys.executable, "-m", "slmreact_cli", "batch", str(tasks), "--model", profile,
-                                    "--tools", str(tools), "--out", str(out), "--no-log"], check=True, env=env)
+                    run_batch(tasks, profile, out, tools, extra=["--no-log"], env=env)
                     lines.append(row(f"{model} {set_name}, guards {guards}", score(tasks, out)))
                     print(lines[-1], flush=True)
     write_section("guards", "## The loop's guards on and off, dev set and held-out set\n\n" + "\n".join(lines))

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import MODELS, OUT, SHARED, gguf_path, machine, score, write_section
+from common import MODELS, OUT, SHARED, gguf_path, machine, run_batch, score, write_section
 
 SEED = "What is the square root of the difference between 32^2 and 54?"
 ALIAS = "bench-model"
@@ -75,14 +75,6 @@ def ask(profile: str, env: dict) -> tuple[float, str]:
         return seconds, json.loads(out.stdout)["answer"] or "(no answer)"
     except (json.JSONDecodeError, KeyError):
         return seconds, f"(failed: {out.stderr.strip()[-200:]})"
-
-
-def batch(profile: str, tasks: str, out: Path, env: dict) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "slmreact_cli", "batch", tasks, "--no-log", "--model", profile,
-                    "--tools", str(SHARED / "eval_tools.py"), "--out", str(out)], check=True, env=env,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def concurrent(users: int, port: int, template_profile: str) -> tuple[float, float]:
@@ -156,7 +148,7 @@ def main() -> None:
             dev = ["| engine | dev set passed | mean s/task |", "|---|---|---|"]
             for name in ("local", "server"):
                 out = OUT / f"server-bench-{name}-{a.model}.jsonl"
-                batch(name, a.tasks, out, env)
+                run_batch(a.tasks, name, out, extra=["--no-log"], env=env, quiet=True)
                 overall = score(Path(a.tasks), out)["overall"]
                 dev.append(f"| {'in-process llama.cpp' if name == 'local' else 'openai (server)'} | "
                            f"{overall['passed']}/{overall['n']} | {overall['mean_seconds']} |")

@@ -98,6 +98,11 @@ def placeholder_arguments(arguments: dict) -> list[str]:
     return [k for k, v in arguments.items() if isinstance(v, str) and _PLACEHOLDER.match(v)]
 
 
+def stand_ins(calls: list[dict]) -> list[str]:
+    """The arguments, over all the calls, whose value is only a stand-in."""
+    return list(dict.fromkeys(k for c in calls for k in placeholder_arguments(c["arguments"])))
+
+
 def format_call(name: str, arguments: dict) -> str:
     return f"{name}({', '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, v in arguments.items())})"
 
@@ -337,8 +342,6 @@ class Agent:
                         lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {failure}")
                         continue
                     event = self._execute(step, call["name"], arguments, seen_calls, grounding)
-                    if event.error is None:
-                        grounding.known |= known_numbers([event.result])
                     repeated.append(event.repeated)
                     yield event
                     shown = event.result if event.error is None else f"Error: {event.error}"
@@ -381,10 +384,11 @@ class Agent:
                     drawn.reply = reply = Reply(reply.thought, (named,), None)
             if usage.stop_reason == "interrupted" or not reply.actions or redraws[0] <= 0:
                 return drawn
-            if self._only_repeats(reply.actions, earlier_actions, seen_calls):
+            calls = self.calling.from_action_text(list(reply.actions)) or []
+            if self._only_repeats(reply.actions, calls, earlier_actions, seen_calls):
                 sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
                 yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
-            elif (missing := self._stand_ins(reply.actions)) and prefix == TURN_PREFIX:
+            elif (missing := stand_ins(calls)) and prefix == TURN_PREFIX:
                 prefix = (f"{TURN_PREFIX} {reply.thought.strip()} I do not know {' or '.join(missing)} yet, "
                           f"so I work it out first. Of the tools {', '.join(self.registry.names())}, "
                           "the one that gives it is")
@@ -394,11 +398,12 @@ class Agent:
                 return drawn
             redraws[0] -= 1
 
-    def _only_repeats(self, actions: tuple[str, ...], earlier_actions: set[str], seen_calls: dict[str, str]) -> bool:
+    @staticmethod
+    def _only_repeats(actions: tuple[str, ...], calls: list[dict], earlier_actions: set[str],
+                      seen_calls: dict[str, str]) -> bool:
         """Every Action was written before, or every call in them has been made already."""
         if {action_key(a) for a in actions} <= earlier_actions:
             return True
-        calls = self.calling.from_action_text(list(actions))
         return bool(calls) and all(call_key(c["name"], c["arguments"]) in seen_calls for c in calls)
 
     def _without_copied_results(self, reply: Reply) -> Reply:
@@ -412,10 +417,6 @@ class Agent:
             else:
                 actions.append(action)
         return replace(reply, actions=tuple(actions))
-
-    def _stand_ins(self, actions: tuple[str, ...]) -> list[str]:
-        calls = self.calling.from_action_text(list(actions)) or []
-        return list(dict.fromkeys(k for c in calls for k in placeholder_arguments(c["arguments"])))
 
     def _reason(self, step: int, messages: list[dict], stop, tools: list[dict] | None = None,
                 sampling: Sampling | None = None):
@@ -445,8 +446,6 @@ class Agent:
         def run(name: str, args: dict) -> tuple[bool, str]:
             event = self._execute(step, name, args, seen, grounding)
             events.append(event)
-            if grounding is not None and event.error is None:
-                grounding.known |= known_numbers([event.result])
             lines.append(f"{format_call(name, event.arguments)} -> "
                          + (event.result if event.error is None else f"Error: {event.error}"))
             return event.error is None, event.result if event.error is None else event.error
@@ -493,6 +492,8 @@ class Agent:
             shown_args = tool.validate(arguments)
         if outcome.ok:
             seen[key] = outcome.text
+            if grounding is not None:
+                grounding.known |= known_numbers([outcome.text])
             return ToolCall(step, name, shown_args, outcome.text, None, outcome.seconds, outcome.truncated_chars)
         seen[key] = f"Error: {outcome.text}"
         return ToolCall(step, name, shown_args, None, outcome.text, outcome.seconds, outcome.truncated_chars)

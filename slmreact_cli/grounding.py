@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 _NUMBER = re.compile(r"(?<![\w.])-?(\d+(?:\.\d+)?)(?:[eE]([-+]?\d+))?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
+def _number_matches(text: str) -> Iterator[re.Match]:
+    """The numbers written in the text, thousands separators read."""
+    return _NUMBER.finditer(_THOUSANDS.sub("", text))
+
+
 def numbers_in(text: str) -> list[tuple[str, float]]:
-    """Every number written in the text, as (spelling, value); thousands separators are read."""
-    text = _THOUSANDS.sub("", text)
+    """Every number written in the text, as (spelling, value)."""
     found = []
-    for match in _NUMBER.finditer(text):
+    for match in _number_matches(text):
         try:
             found.append((match.group(0), float(match.group(0))))
         except ValueError:  # an exponent too large for a float
@@ -41,8 +45,7 @@ def known_numbers(texts: Iterable[str]) -> set[float]:
     known: set[float] = set()
     for text in texts:
         known.update(_WORDS[w.lower()] for w in _WORD.findall(text))
-        text = _THOUSANDS.sub("", text)
-        for match in _NUMBER.finditer(text):
+        for match in _number_matches(text):
             mantissa, exponent = match.group(1), match.group(2)
             for part in (match.group(0), mantissa, exponent):
                 if part:

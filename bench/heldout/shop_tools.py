@@ -10,15 +10,19 @@ _MANAGER = {"Ines": "Tomasz", "Tomasz": "Aiko", "Aiko": "Rafael", "Bruno": "Aiko
 _DISCOUNT = {"SPRING10": 10, "LOYAL25": 25}
 
 
+def _item(table: dict, item: str):
+    if item.lower() not in table:
+        raise ValueError(f"unknown item: {item!r}; known: {', '.join(sorted(table))}")
+    return table[item.lower()]
+
+
 def get_stock(item: str) -> int:
     """Return how many units of an item the shop has in stock.
 
     Args:
         item: The item's name in lower case, e.g. "rope".
     """
-    if item.lower() not in _STOCK:
-        raise ValueError(f"unknown item: {item!r}; known: {', '.join(sorted(_STOCK))}")
-    return _STOCK[item.lower()]
+    return _item(_STOCK, item)
 
 
 def get_price(item: str) -> float:
@@ -27,9 +31,7 @@ def get_price(item: str) -> float:
     Args:
         item: The item's name in lower case, e.g. "rope".
     """
-    if item.lower() not in _PRICE:
-        raise ValueError(f"unknown item: {item!r}; known: {', '.join(sorted(_PRICE))}")
-    return _PRICE[item.lower()]
+    return _item(_PRICE, item)
 
 
 def get_manager(employee: str) -> str:
