@@ -1,8 +1,9 @@
 """The loop's guards (turns drawn again, numbers questioned), on and off, side by side: the dev set
-(../shared, eval_tools.py) and a held-out set with other tools and questions (bench/heldout), which
-the methods were not tuned on. "off" is the same profile with `redraws = 0` and `grounding = false`.
+(../shared, eval_tools.py) and two held-out sets the methods were not tuned on, with other tools
+and questions: bench/heldout/shop_* and bench/heldout/default_tasks.jsonl on the shipped tools/. "off" is the same profile with `redraws = 0` and `grounding = false`;
+"redraws off" and "grounding off" switch off one of the two, to tell what each contributes.
 
-Usage: python bench/guards.py [--models 1.5b 0.5b]
+Usage: python bench/guards.py [--models 1.5b 0.5b] [--variants on off redraws-off grounding-off]
 """
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ from accuracy import KINDS, row
 SETS = {
     "dev": (SHARED / "dev_tasks.jsonl", SHARED / "eval_tools.py"),
     "held-out": (ROOT / "bench" / "heldout" / "shop_tasks.jsonl", ROOT / "bench" / "heldout" / "shop_tools.py"),
+    "shipped-tools": (ROOT / "bench" / "heldout" / "default_tasks.jsonl", None),  # no --tools: tools/
 }
-OFF = {"redraws": 0, "grounding": False}
+# profile keys per variant: "on" is the shipped profile
+VARIANTS = {"on": {}, "off": {"redraws": 0, "grounding": False}, "redraws-off": {"redraws": 0},
+            "grounding-off": {"grounding": False}}
 
 
 def toml_value(value) -> str:
@@ -32,13 +36,15 @@ def toml_value(value) -> str:
     return json.dumps(value)
 
 
-def config_with_guards_off(home: Path) -> None:
-    """A user config holding `<profile>-guards-off` for each benchmarked profile."""
+def config_with_variants(home: Path) -> None:
+    """A user config holding `<profile>-<variant>` for each benchmarked profile and variant."""
     tables = []
     for profile in MODELS.values():
-        data = tomllib.loads((ROOT / "configs" / f"{profile}.toml").read_text()) | OFF
-        tables.append(f'[profiles."{profile}-guards-off"]\n'
-                      + "\n".join(f"{k} = {toml_value(v)}" for k, v in data.items()))
+        shipped = tomllib.loads((ROOT / "configs" / f"{profile}.toml").read_text())
+        for variant, keys in VARIANTS.items():
+            if keys:
+                tables.append(f'[profiles."{profile}-{variant}"]\n'
+                              + "\n".join(f"{k} = {toml_value(v)}" for k, v in (shipped | keys).items()))
     (home / "config").mkdir(parents=True, exist_ok=True)
     (home / "config" / "config.toml").write_text("\n\n".join(tables) + "\n")
 
@@ -46,6 +52,7 @@ def config_with_guards_off(home: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", nargs="+", default=["1.5b", "0.5b"], choices=list(MODELS))
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     lines = [f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M')}. Held-out set: "
@@ -53,17 +60,18 @@ def main() -> None:
              "multiply, subtract), written before any run on it.", "",
              "| run | " + " | ".join(KINDS) + " | overall | mean s/task |", "|---|" + "---|" * (len(KINDS) + 2)]
     with tempfile.TemporaryDirectory() as home:
-        config_with_guards_off(Path(home))
+        config_with_variants(Path(home))
         from slmreact_cli.paths import cache_dir
 
         env = os.environ | {"SLMREACT_HOME": home, "SLMREACT_CACHE_DIR": str(cache_dir())}
         for model in a.models:
             for set_name, (tasks, tools) in SETS.items():
-                for guards in ("on", "off"):
-                    profile = MODELS[model] + ("" if guards == "on" else "-guards-off")
-                    out = OUT / f"guards-{model}-{set_name}-{guards}.jsonl"
+                for variant in a.variants:
+                    profile = MODELS[model] + ("" if variant == "on" else f"-{variant}")
+                    out = OUT / f"guards-{model}-{set_name}-{variant}.jsonl"
                     run_batch(tasks, profile, out, tools, extra=["--no-log"], env=env)
-                    lines.append(row(f"{model} {set_name}, guards {guards}", score(tasks, out)))
+                    label = {"on": "guards on", "off": "guards off"}.get(variant, variant.replace("-", " "))
+                    lines.append(row(f"{model} {set_name}, {label}", score(tasks, out)))
                     print(lines[-1], flush=True)
     write_section("guards", "## The loop's guards on and off, dev set and held-out set\n\n" + "\n".join(lines))
 

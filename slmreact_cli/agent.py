@@ -7,9 +7,10 @@ the step limit ends it with a NoAnswer event. The conversation persists across q
 prefix cache serves earlier turns) until `reset()`.
 
 Small models copy their format examples, repeat themselves and invent values, so each step is
-checked: a turn that only repeats is drawn again with sampling, a placeholder argument restarts
-the turn on how to find the value, and a number from nowhere (grounding.py) is questioned once,
-in a call or in the Answer. Each check answers with an observation the model can act on.
+checked: a turn that only repeats is drawn again with sampling, a placeholder argument is refused
+with the two ways on (find the value with a tool first, or answer from what the model knows), and
+a number from nowhere (grounding.py) is questioned once, in a call or in the Answer. Each check
+answers with an observation the model can act on.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
 from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers
-from .nesting import InnerCallFailed, find_nested, substitute
+from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
 from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX, observation_text,
@@ -96,11 +97,6 @@ _PLACEHOLDER = re.compile(r"^\s*(\.{2,}|…|<[^<>]*>|\?+|\[\s*\.\.\.\s*\]|\{\s*\
 def placeholder_arguments(arguments: dict) -> list[str]:
     """Names of string arguments whose value is only a stand-in."""
     return [k for k, v in arguments.items() if isinstance(v, str) and _PLACEHOLDER.match(v)]
-
-
-def stand_ins(calls: list[dict]) -> list[str]:
-    """The arguments, over all the calls, whose value is only a stand-in."""
-    return list(dict.fromkeys(k for c in calls for k in placeholder_arguments(c["arguments"])))
 
 
 def format_call(name: str, arguments: dict) -> str:
@@ -342,6 +338,10 @@ class Agent:
                         lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {failure}")
                         continue
                     event = self._execute(step, call["name"], arguments, seen_calls, grounding)
+                    if event.error is not None and self._only_wraps(call):
+                        yield Notice(step, f"{call['name']} only wrapped the inner call, whose result stands "
+                                           f"({call['name']} failed on it: {event.error})")
+                        continue
                     repeated.append(event.repeated)
                     yield event
                     shown = event.result if event.error is None else f"Error: {event.error}"
@@ -359,12 +359,8 @@ class Agent:
 
     def _draw_turn(self, step: int, base: list[dict], scratch: str, prefix: str, earlier_actions: set[str],
                    seen_calls: dict[str, str], redraws: list[int]):
-        """One reasoning turn, drawn again (while `redraws[0]` lasts) when it is a dead end:
-        - Actions that only repeat earlier ones: drawn with sampling, since greedy decoding would
-          write them again;
-        - a call with a stand-in argument ("..."): the model knows a value is missing but not how to
-          get it, so the turn is started again with its own thought plus the decision to work that
-          value out first."""
+        """One reasoning turn. A turn whose Actions only repeat earlier ones is drawn again with
+        sampling (while `redraws[0]` lasts), since greedy decoding would write it again."""
         drawn = DrawnTurn()
         sampling = self.settings.sampling
         while True:
@@ -377,7 +373,7 @@ class Agent:
             drawn.turn = turn_text(text, prefix)
             drawn.reply = reply = self._without_copied_results(parse_reply(drawn.turn))
             if not reply.actions and reply.answer is None:
-                # a call written without its Action label, e.g. to finish a sentence the turn was started with
+                # a call written right after "Thought:" without its Action label
                 named = text.strip().splitlines()[0].strip().rstrip(".") if text.strip() else ""
                 if self.calling.from_action_text([named]):
                     drawn.turn = f"{drawn.turn.rstrip()}\nAction: {named}"
@@ -385,17 +381,10 @@ class Agent:
             if usage.stop_reason == "interrupted" or not reply.actions or redraws[0] <= 0:
                 return drawn
             calls = self.calling.from_action_text(list(reply.actions)) or []
-            if self._only_repeats(reply.actions, calls, earlier_actions, seen_calls):
-                sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
-                yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
-            elif (missing := stand_ins(calls)) and prefix == TURN_PREFIX:
-                prefix = (f"{TURN_PREFIX} {reply.thought.strip()} I do not know {' or '.join(missing)} yet, "
-                          f"so I work it out first. Of the tools {', '.join(self.registry.names())}, "
-                          "the one that gives it is")
-                yield Notice(step, f"the Action left {', '.join(missing)} as a placeholder; "
-                                   "asking the model for the step that finds it")
-            else:
+            if not self._only_repeats(reply.actions, calls, earlier_actions, seen_calls):
                 return drawn
+            sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
+            yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
             redraws[0] -= 1
 
     @staticmethod
@@ -434,6 +423,12 @@ class Agent:
                         usage.new_tokens, usage.seconds, adapter=False)
         return text, usage
 
+    def _only_wraps(self, call: dict) -> bool:
+        """Every argument with a nested call is that call alone: calculate(expression="weekday(...)").
+        Where the outer tool then fails on the inner result, the wrapper was a slip of form."""
+        nested = find_nested(call["arguments"], set(self.registry.tools))
+        return bool(nested) and all(whole_call(tree, self.registry.tools) for tree in nested.values())
+
     def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str],
                         grounding: Grounding | None = None):
         """Run tool calls nested in string arguments first (see nesting.py); return the new arguments."""
@@ -467,7 +462,8 @@ class Agent:
         if stand_ins and key not in seen:
             listed = ", ".join(f"{k}={json.dumps(arguments[k])}" for k in stand_ins)
             note = (f"{listed} {'is a placeholder' if len(stand_ins) == 1 else 'are placeholders'}, not "
-                    "a value. First get the value with another tool call, then call again with it.")
+                    "a value. If another tool gives the value, call it first; if no tool does, write the Answer "
+                    "from what you know.")
             seen[key] = f"Error: {note}"  # the same refused call again counts as a repeat
             return ToolCall(step, name, arguments, None, note, 0.0)
         if key in seen:

@@ -61,4 +61,14 @@ def substitute(tree: ast.Expression, tool_params: dict[str, list[str]],
                 raise InnerCallFailed(text)
             return _constant(text)
 
-    return ast.unparse(Replace().visit(tree))
+    alone = whole_call(tree, tool_params)
+    replaced = Replace().visit(tree)
+    if alone and isinstance(replaced.body, ast.Constant):
+        return str(replaced.body.value)  # the argument was the inner call itself: its result, unquoted
+    return ast.unparse(replaced)
+
+
+def whole_call(tree: ast.Expression, tool_names) -> bool:
+    """The argument is one tool call and nothing else, e.g. expression="weekday('2000-01-01')"."""
+    body = tree.body
+    return isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id in tool_names

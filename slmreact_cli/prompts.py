@@ -54,10 +54,18 @@ def example_call(tool: Tool) -> str:
     return f"{tool.name}({args})"
 
 
+def example_tools(registry: Registry) -> list[Tool]:
+    """The tools the format examples call: those that take a required argument come first. Small
+    models copy an example's call verbatim; a copied call with a placeholder argument is caught,
+    while a copied call of a tool without arguments (`today()`) would run and pass for an answer."""
+    tools = list(registry.tools.values())
+    return sorted(tools, key=lambda t: not t.parameters.get("required"))
+
+
 def reasoning_system_prompt(registry: Registry) -> str:
     tools = "\n".join(describe_tool(t) for t in registry.tools.values())
     example = ""
-    listed = list(registry.tools.values())
+    listed = example_tools(registry)
     if listed:
         first, second = listed[0], listed[min(1, len(listed) - 1)]
         example = f"""
@@ -120,7 +128,7 @@ def calling_system_prompt(registry: Registry) -> str:
     schemas = "\n".join(json.dumps({"name": t.name, "description": " ".join(t.description.split()),
                                     "parameters": t.parameters}, ensure_ascii=False)
                         for t in registry.tools.values())
-    first = next(iter(registry.tools.values()), None)
+    first = next(iter(example_tools(registry)), None)
     example_action = example_call(first) if first else "none"
     example_json = ""
     if first is not None:

@@ -191,23 +191,29 @@ def test_placeholder_argument_is_not_run_and_the_model_is_told(registry, runner)
     refused, ran = of(events, ToolCall)
     assert refused.result is None and "placeholder" in refused.error
     assert ran.result == "10" and not ran.repeated
-    assert "First get the value" in of(events, Observation)[0].text
+    assert "If another tool gives the value, call it first" in of(events, Observation)[0].text
 
 
-def test_placeholder_turn_is_started_again_with_the_step_that_finds_the_value(registry, runner):
-    """The model knows a value is missing but not how to get it: its turn is started again with its
-    own thought and the decision to work the value out first; a call named in that sentence runs."""
+def test_after_a_placeholder_the_model_finds_the_value_or_answers_from_what_it_knows(registry, runner):
+    """The note names both ways on: a tool call that finds the value first, or an Answer from the
+    model's own knowledge when no tool gives it. The next turn is the model's own, started as usual."""
     engine, _, events = run(registry, runner, [
         Reply('Thought: I need the sum.\nAction: calculate(expression="...")'),
-        Reply(' lookup(key="c").'),
+        Reply('Thought: first the value under c\nAction: lookup(key="c")'),
         Reply('Thought: now add\nAction: calculate(expression="10 + 7")'),
         Reply("Answer: 17"),
     ], question="What is 10 plus the value under c?")
-    guided = engine.calls[1].messages[-1]["content"]
-    assert guided.startswith("Thought: I need the sum. I do not know expression yet")
-    assert "lookup, add" in guided and guided.endswith("the one that gives it is")
-    assert [(c.name, c.result) for c in of(events, ToolCall)] == [("lookup", "7"), ("calculate", "17")]
+    second_turn = engine.calls[1].messages[-1]["content"]
+    assert second_turn.endswith("write the Answer from what you know.\nThought:")
+    assert [(c.name, c.result) for c in of(events, ToolCall)] == [
+        ("calculate", None), ("lookup", "7"), ("calculate", "17")]
     assert of(events, Answer)[0].text == "17"
+
+    _, _, events = run(registry, runner, [
+        Reply('Thought: I need the capital.\nAction: lookup(key="...")'),
+        Reply("Thought: No tool gives it; I know it.\nAnswer: Paris"),
+    ], question="What is the capital of France?")
+    assert of(events, Answer)[0].text == "Paris"
 
 
 def test_a_number_from_nowhere_is_questioned_once(registry, runner):
@@ -263,6 +269,23 @@ def test_a_bare_word_in_a_nested_call_is_read_as_text(registry, runner):
         Reply("Answer: 64"),
     ])
     assert [(c.name, c.arguments, c.result) for c in of(events, ToolCall)][0] == ("lookup", {"key": "b"}, "32")
+
+
+def test_a_call_written_without_its_action_label_is_read_as_the_action(registry, runner):
+    _, _, events = run(registry, runner, [Reply(' lookup(key="a")\n'), Reply("Answer: 10")])
+    assert [(c.name, c.result) for c in of(events, ToolCall)] == [("lookup", "10")]
+
+
+def test_a_call_that_only_wraps_a_nested_call_and_fails_on_its_result_is_dropped(registry, runner):
+    """calculate(expression="hang(seconds=0)") wraps a call whose result is text: the inner call's
+    result stands, and the wrapper's own error stays out of the observation."""
+    _, _, events = run(registry, runner, [
+        Reply('Action: calculate(expression="hang(seconds=0)")'),
+        Reply("Answer: done"),
+    ])
+    assert [(c.name, c.result) for c in of(events, ToolCall)] == [("hang", "done")]
+    assert of(events, Observation)[0].text == "done"
+    assert any("only wrapped the inner call" in n.text for n in of(events, Notice))
 
 
 def test_session_memory_and_reset(registry, runner):

@@ -6,7 +6,6 @@ import pytest
 
 from slmreact_cli.calling import calls_schema
 from slmreact_cli.models.base import Sampling
-from slmreact_cli.parsing import parse_calls
 from slmreact_cli.tools import load_registry
 
 pytestmark = pytest.mark.model

@@ -2,6 +2,7 @@
 import pytest
 
 from slmreact_cli.errors import ToolLoadError
+from slmreact_cli.paths import bundled
 from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
 
@@ -163,3 +164,15 @@ def test_fault_huge_result_is_truncated(runner):
 def test_unknown_tool_and_bad_arguments(runner):
     assert "valid tools are: lookup, add" in runner.call("nope", {}).text
     assert runner.call("add", {"x": "seven", "y": 1}).text.startswith("ValueError: invalid arguments for add")
+
+
+def test_shipped_units_tool_reads_spelled_out_and_british_units():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("shipped_units", bundled("tools") / "units.py")
+    units = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(units)
+    assert units.convert_units(500, "millilitres", "litres") == pytest.approx(0.5)
+    assert units.convert_units(30, "miles per hour", "kilometres per hour") == pytest.approx(48.28032)
+    assert units.convert_units(100, "Degrees  Celsius", "°F") == pytest.approx(212)
+    with pytest.raises(ValueError, match="measure different things"):
+        units.convert_units(30, "mph", "kg")

@@ -19,12 +19,15 @@ _ALIASES = {
     "tonnes": "t", "ounce": "oz", "ounces": "oz", "pound": "lb", "pounds": "lb", "lbs": "lb", "liter": "l",
     "liters": "l", "litre": "l", "litres": "l", "milliliter": "ml", "milliliters": "ml", "gallon": "gal",
     "gallons": "gal", "kph": "km/h", "celsius": "c", "fahrenheit": "f", "kelvin": "k",
+    "millimetre": "mm", "millimetres": "mm", "centimetre": "cm", "centimetres": "cm", "millilitre": "ml",
+    "millilitres": "ml", "miles per hour": "mph", "kilometres per hour": "km/h", "kilometers per hour": "km/h",
+    "metres per second": "m/s", "meters per second": "m/s", "degrees celsius": "c", "degrees fahrenheit": "f",
 }
 _TEMPERATURES = ("c", "f", "k")
 
 
 def _canonical(unit: str) -> str:
-    key = unit.strip().lower().replace("°", "")
+    key = " ".join(unit.lower().replace("°", "").split())
     key = _ALIASES.get(key, key)
     if key in _UNITS or key in _TEMPERATURES:
         return key
