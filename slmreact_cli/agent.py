@@ -360,7 +360,8 @@ class Agent:
     def _draw_turn(self, step: int, base: list[dict], scratch: str, prefix: str, earlier_actions: set[str],
                    seen_calls: dict[str, str], redraws: list[int]):
         """One reasoning turn. A turn whose Actions only repeat earlier ones is drawn again with
-        sampling (while `redraws[0]` lasts), since greedy decoding would write it again."""
+        sampling (while `redraws[0]` lasts), since greedy decoding would write it again. A repeated
+        placeholder call is not: sampling only sends such a model to some other tool."""
         drawn = DrawnTurn()
         sampling = self.settings.sampling
         while True:
@@ -383,6 +384,8 @@ class Agent:
             calls = self.calling.from_action_text(list(reply.actions)) or []
             if not self._only_repeats(reply.actions, calls, earlier_actions, seen_calls):
                 return drawn
+            if calls and all(placeholder_arguments(c["arguments"]) for c in calls):
+                return drawn  # it has nothing to call: the stuck-loop guard starts its Answer instead
             sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
             yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
             redraws[0] -= 1

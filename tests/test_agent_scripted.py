@@ -157,6 +157,16 @@ def test_a_turn_that_only_repeats_an_action_is_drawn_again_with_sampling(registr
     assert any("drawing this step again" in n.text for n in of(events, Notice))
 
 
+def test_a_repeated_placeholder_call_is_not_drawn_again_but_ends_in_an_answer(registry, runner):
+    """Sampling would only send a model with nothing to call to some other tool; the stuck-loop
+    guard starts its Answer instead."""
+    engine, _, events = run(registry, runner, [Reply('Action: lookup(key="...")')] * 3 + [Reply(" Paris")],
+                            question="What is the capital of France?")
+    assert not any(c.sampling.temperature > 0 for c in engine.calls)
+    assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")
+    assert of(events, Answer)[0].text.endswith("Paris")
+
+
 def test_an_action_copied_from_an_observation_line_keeps_only_the_call(registry, runner):
     _, _, events = run(registry, runner, [
         Reply('Action: lookup(key="a")\nAction: lookup(key="b")'),
