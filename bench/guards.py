@@ -1,7 +1,8 @@
 """The loop's guards (turns drawn again, numbers questioned), on and off, side by side: the dev set
-(../shared, eval_tools.py) and two held-out sets the methods were not tuned on, with other tools
-and questions: bench/heldout/shop_* and bench/heldout/default_tasks.jsonl on the shipped tools/. "off" is the same profile with `redraws = 0` and `grounding = false`;
-"redraws off" and "grounding off" switch off one of the two, to tell what each contributes.
+(../shared, eval_tools.py) and two held-out sets with other tools and questions, written before any
+run on them: bench/heldout/shop_* and bench/heldout/default_tasks.jsonl on the shipped tools/.
+"off" is the same profile with `redraws = 0` and `grounding = false`; "redraws off" and "grounding
+off" switch off one of the two, to tell what each contributes.
 
 Usage: python bench/guards.py [--models 1.5b 0.5b] [--variants on off redraws-off grounding-off]
 """
@@ -55,9 +56,10 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    lines = [f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M')}. Held-out set: "
-             "`bench/heldout/shop_tasks.jsonl` with `shop_tools.py` (stock, prices, managers, vouchers, "
-             "multiply, subtract), written before any run on it.", "",
+    lines = [f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M')}. Held-out sets, written before "
+             "any run on them: `bench/heldout/shop_tasks.jsonl` with `shop_tools.py` (stock, prices, managers, "
+             "vouchers, multiply, subtract), and `bench/heldout/default_tasks.jsonl` with the shipped `tools/` "
+             "(shipped-tools).", "",
              "| run | " + " | ".join(KINDS) + " | overall | mean s/task |", "|---|" + "---|" * (len(KINDS) + 2)]
     with tempfile.TemporaryDirectory() as home:
         config_with_variants(Path(home))
@@ -73,7 +75,7 @@ def main() -> None:
                     label = {"on": "guards on", "off": "guards off"}.get(variant, variant.replace("-", " "))
                     lines.append(row(f"{model} {set_name}, {label}", score(tasks, out)))
                     print(lines[-1], flush=True)
-    write_section("guards", "## The loop's guards on and off, dev set and held-out set\n\n" + "\n".join(lines))
+    write_section("guards", "## The loop's guards on and off, dev set and held-out sets\n\n" + "\n".join(lines))
 
 
 if __name__ == "__main__":
