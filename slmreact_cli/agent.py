@@ -291,6 +291,8 @@ class Agent:
                 answer = reply.answer
                 if answer is None and usage.stop_reason == "eos" and reply.thought:
                     answer = reply.thought  # the model answered outside the protocol
+                if answer and answer.strip() == parse_reply(prefix).thought.strip():
+                    answer = None  # it only wrote out again the thought the loop started its turn with
                 note = grounding.question_answer(answer) if answer and observations else None
                 if note:
                     scratch += f"\n{observation_text(note)}"

@@ -167,6 +167,13 @@ def test_a_repeated_placeholder_call_is_not_drawn_again_but_ends_in_an_answer(re
     assert of(events, Answer)[0].text.endswith("Paris")
 
 
+def test_an_answer_that_only_repeats_the_loops_own_words_is_not_the_answer(registry, runner):
+    stuck = " More tool calls will not add anything new, so I answer with what the observations show."
+    _, _, events = run(registry, runner, [Reply('Action: lookup(key="a")')] * 3 + [Reply(stuck), Reply(" 10")],
+                       redraws=0)
+    assert [a.text for a in of(events, Answer)] == ["10"]
+
+
 def test_an_action_copied_from_an_observation_line_keeps_only_the_call(registry, runner):
     _, _, events = run(registry, runner, [
         Reply('Action: lookup(key="a")\nAction: lookup(key="b")'),
