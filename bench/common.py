@@ -6,6 +6,7 @@ import platform
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,8 +19,6 @@ MODELS = {"0.5b": "qwen2.5-coder-0.5b", "1.5b": "qwen2.5-coder-1.5b"}
 def run_batch(tasks, profile: str, out: Path, tools: Path | None = SHARED / "eval_tools.py", extra=(),
               env: dict | None = None, quiet: bool = False) -> float:
     """`slmreact batch` on a task file in a subprocess; the seconds it took. `tools` None: the shipped tools."""
-    import time
-
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "slmreact_cli", "batch", str(tasks), "--model", profile,
                     *(["--tools", str(tools)] if tools else []), "--out", str(out), *extra], check=True, env=env,

@@ -335,12 +335,13 @@ class Agent:
                 lines, repeated = [], []
                 questioned = len(grounding.warned)
                 for call in plan.calls:
-                    arguments, failure = yield from self._resolve_nested(step, call, seen_calls, lines, grounding)
+                    arguments, failure, only_wraps = yield from self._resolve_nested(step, call, seen_calls, lines,
+                                                                                     grounding)
                     if failure:
                         lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {failure}")
                         continue
                     event = self._execute(step, call["name"], arguments, seen_calls, grounding)
-                    if event.error is not None and self._only_wraps(call):
+                    if event.error is not None and only_wraps:
                         yield Notice(step, f"{call['name']} only wrapped the inner call, whose result stands "
                                            f"({call['name']} failed on it: {event.error})")
                         continue
@@ -428,19 +429,17 @@ class Agent:
                         usage.new_tokens, usage.seconds, adapter=False)
         return text, usage
 
-    def _only_wraps(self, call: dict) -> bool:
-        """Every argument with a nested call is that call alone: calculate(expression="weekday(...)").
-        Where the outer tool then fails on the inner result, the wrapper was a slip of form."""
-        nested = find_nested(call["arguments"], set(self.registry.tools))
-        return bool(nested) and all(whole_call(tree, self.registry.tools) for tree in nested.values())
-
     def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str],
                         grounding: Grounding | None = None):
-        """Run tool calls nested in string arguments first (see nesting.py); return the new arguments."""
+        """Run tool calls nested in string arguments first (see nesting.py). Returns the new arguments,
+        the inner failure if any, and whether the call only wraps its nested calls: every argument
+        with one is that call alone, calculate(expression="weekday(...)"). Where the outer tool then
+        fails on the inner result, the wrapper was a slip of form."""
         arguments = dict(call["arguments"])
         nested = find_nested(arguments, set(self.registry.tools))
         if not nested:
-            return arguments, None
+            return arguments, None, False
+        only_wraps = all(whole_call(tree, self.registry.tools) for tree in nested.values())
         events: list[ToolCall] = []
 
         def run(name: str, args: dict) -> tuple[bool, str]:
@@ -455,10 +454,10 @@ class Agent:
                 arguments[key] = substitute(tree, self.calling.tool_params, run)
         except InnerCallFailed as exc:
             yield from events
-            return arguments, str(exc)
+            return arguments, str(exc), only_wraps
         yield from events
         yield Notice(step, f"ran the tool calls nested in the arguments of {call['name']} first")
-        return arguments, None
+        return arguments, None, only_wraps
 
     def _execute(self, step: int, name: str, arguments: dict, seen: dict[str, str],
                  grounding: Grounding | None = None) -> ToolCall:
