@@ -2,6 +2,7 @@
 import ast
 import math
 import operator
+import re
 
 __all__ = ["calculate"]
 
@@ -17,6 +18,8 @@ _FUNCTIONS = {
 }
 _CONSTANTS = {"pi": math.pi, "e": math.e}
 _MAX_EXPONENT = 10_000
+# 2026-11-26 parses as a subtraction (1989); a date or a time of day in an expression is a slip.
+_DATE_OR_TIME = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}:\d{2}\b")
 
 
 def _walk(node: ast.AST) -> float:
@@ -51,6 +54,9 @@ def calculate(expression: str) -> float:
     text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
     if not text:
         raise ValueError("the expression is empty")
+    date = _DATE_OR_TIME.search(text)
+    if date:
+        raise ValueError(f"{date.group(0)!r} is a date or a time, not a number; use a date tool for dates")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
