@@ -28,8 +28,8 @@ from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_number
 from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
-from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, STUCK_PREFIX, TURN_PREFIX, observation_text,
-                      question_message, reanswer_prefix, reasoning_system_prompt)
+from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX, observation_text,
+                      question_message, reasoning_system_prompt)
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -255,8 +255,7 @@ class Agent:
         start = time.perf_counter()
         base = [self.system, *self.history, question_message(question)]
         scratch = ""
-        observations: list[str] = []  # what came back after each step, the loop's own notes included
-        tool_results: list[str] = []  # the observations of steps that ran calls
+        observations: list[str] = []
         seen_calls: dict[str, str] = {}
         new_tokens = 0
         decode_seconds = 0.0
@@ -297,7 +296,7 @@ class Agent:
                 note = grounding.question_answer(answer) if answer and observations else None
                 if note:
                     scratch += f"\n{observation_text(note)}"
-                    restart = reanswer_prefix(tool_results)
+                    restart = REANSWER_PREFIX
                     observations.append(note)
                     yield Error(step, "the Answer has numbers found in no observation; asked the model again")
                     yield Observation(step, note)
@@ -355,8 +354,6 @@ class Agent:
                     earlier_actions -= step_actions  # the same Action again confirms the number: not a loop
             stuck = stuck + 1 if plan.calls and repeated and all(repeated) else 0
             observation = observation.strip()
-            if plan.calls:
-                tool_results.append(observation)
             observations.append(observation)
             yield Observation(step, observation)
             scratch += observation_text(observation)

@@ -102,16 +102,8 @@ def question_message(question: str) -> dict:
 TURN_PREFIX = "Thought:"  # each reasoning turn starts here, so the model stays in the protocol
 # After two steps that only repeated earlier calls, the next turn is started for the model as an answer.
 ANSWER_PREFIX = "Answer:"  # a turn started as the answer itself
-
-
-def reanswer_prefix(tool_results: list[str]) -> str:
-    """How the turn after an Answer with numbers from nowhere starts: on the tool results themselves,
-    all of them, written out. Small models otherwise repeat the invented number ("The observations say
-    0"); given the results (or the error) in front of them, they answer from those."""
-    if not tool_results:
-        return "Thought: The observations say"
-    lines = [line.strip() for result in tool_results for line in result.splitlines() if line.strip()]
-    return f"Thought: The tool results so far are: {'; '.join(lines)}.\nSo"
+# After an Answer with numbers from nowhere, the next turn is started on the observations themselves.
+REANSWER_PREFIX = "Thought: The observations say"
 STUCK_PREFIX = "Thought: More tool calls will not add anything new, so I answer with what the observations show.\nAnswer:"
 
 
