@@ -1,9 +1,8 @@
 """The same questions asked one after another in one chat session, beside `batch`.
 
 `batch` starts every question afresh; the REPL keeps the conversation, so each question also sees
-the earlier questions and their traces. This runs each set of bench/guards.py as one session, in
-task order, and scores it beside that set's `batch` output from the last guards.py run ("guards
-on", the same shipped profile).
+the earlier questions and their traces. This runs each set of bench/guards.py through `batch` and
+then as one session, in task order, with the shipped profile, and scores both.
 
 Usage: python bench/session.py [--models 1.5b 0.5b]
 """
@@ -14,7 +13,7 @@ import json
 import time
 
 from accuracy import KINDS, row
-from common import MODELS, OUT, machine, score, write_section
+from common import MODELS, OUT, machine, run_batch, score, write_section
 from guards import SETS
 
 
@@ -36,17 +35,16 @@ def run_session(profile: str, tasks, tools, out) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", nargs="+", default=["1.5b", "0.5b"], choices=list(MODELS))
+    ap.add_argument("--models", nargs="+", default=["1.5b"], choices=list(MODELS))
     a = ap.parse_args()
-    lines = [f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M')}. \"batch\": the set's output from the "
-             "last `bench/guards.py` run (guards on); \"one session\": the same questions in one chat session, in "
-             "order, as the REPL asks them.", "",
+    lines = [f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M')}. \"batch\": every question afresh; "
+             "\"one session\": the same questions in one chat session, in order, as the REPL asks them.", "",
              "| run | " + " | ".join(KINDS) + " | overall | mean s/task |", "|---|" + "---|" * (len(KINDS) + 2)]
     for model in a.models:
         for set_name, (tasks, tools) in SETS.items():
-            batch_out = OUT / f"guards-{model}-{set_name}-on.jsonl"
-            if batch_out.exists():
-                lines.append(row(f"{model} {set_name}, batch", score(tasks, batch_out)))
+            batch_out = OUT / f"session-{model}-{set_name}-batch.jsonl"
+            run_batch(tasks, MODELS[model], batch_out, tools, extra=["--no-log"], quiet=True)
+            lines.append(row(f"{model} {set_name}, batch", score(tasks, batch_out)))
             out = OUT / f"session-{model}-{set_name}.jsonl"
             run_session(MODELS[model], tasks, tools, out)
             lines.append(row(f"{model} {set_name}, one session", score(tasks, out)))
