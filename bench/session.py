@@ -22,8 +22,8 @@ def run_session(profile: str, tasks, tools, out) -> None:
     from slmreact_cli.session import SessionOptions, open_session
 
     options = SessionOptions(model=profile, tools=[str(tools)] if tools else None, log=False)
-    with open_session(options) as session, open(out, "w") as sink:
-        for line in open(tasks):
+    with open_session(options) as session, open(tasks) as questions, open(out, "w") as sink:
+        for line in questions:
             task = json.loads(line)
             answer: list[str] = []
             start = time.perf_counter()

@@ -1,17 +1,13 @@
 """The shipped calculator: arithmetic only, never eval()."""
-import importlib.util
-
 import pytest
 
 from slmreact_cli.paths import bundled
+from slmreact_cli.tools import load_registry
 
 
 @pytest.fixture(scope="module")
 def calculate():
-    spec = importlib.util.spec_from_file_location("shipped_calculator", bundled("tools") / "calculator.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.calculate
+    return load_registry([str(bundled("tools") / "calculator.py")]).get("calculate").func
 
 
 def test_arithmetic_and_functions(calculate):

@@ -167,12 +167,9 @@ def test_unknown_tool_and_bad_arguments(runner):
 
 
 def test_shipped_units_tool_reads_spelled_out_and_british_units():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("shipped_units", bundled("tools") / "units.py")
-    units = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(units)
-    assert units.convert_units(500, "millilitres", "litres") == pytest.approx(0.5)
-    assert units.convert_units(30, "miles per hour", "kilometres per hour") == pytest.approx(48.28032)
-    assert units.convert_units(100, "Degrees  Celsius", "°F") == pytest.approx(212)
+    convert_units = load_registry([str(bundled("tools") / "units.py")]).get("convert_units").func
+    assert convert_units(500, "millilitres", "litres") == pytest.approx(0.5)
+    assert convert_units(30, "miles per hour", "kilometres per hour") == pytest.approx(48.28032)
+    assert convert_units(100, "Degrees  Celsius", "°F") == pytest.approx(212)
     with pytest.raises(ValueError, match="measure different things"):
-        units.convert_units(30, "mph", "kg")
+        convert_units(30, "mph", "kg")
