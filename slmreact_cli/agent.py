@@ -439,7 +439,11 @@ class Agent:
         nested = find_nested(arguments, set(self.registry.tools))
         if not nested:
             return arguments, None, False
-        only_wraps = all(whole_call(tree, self.registry.tools) for tree in nested.values())
+        # calculate(expression="weekday(...)"): a text argument that is only the inner call. A typed
+        # argument given as a call, convert(value=get_mass(...)), is a composition, not a slip.
+        props = self.registry.tools[call["name"]].parameters.get("properties", {})
+        only_wraps = all(whole_call(tree, self.registry.tools) and props.get(key, {}).get("type") == "string"
+                         for key, tree in nested.items())
         events: list[ToolCall] = []
 
         def run(name: str, args: dict) -> tuple[bool, str]:

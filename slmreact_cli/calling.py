@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .models.base import Engine, Sampling, Usage
+from .nesting import find_nested
 from .parsing import ParsedCalls, parse_action, parse_calls
 from .prompts import calling_system_prompt, calling_user_message
 from .tools import Registry
@@ -93,7 +94,9 @@ class CallingStep:
             if not parsed:
                 return None
             calls.extend(parsed)
-        return calls if calls and not self.validation_errors(calls) else None
+        # a call with another call as an argument value is checked once that inner call has run
+        checked = [c for c in calls if not find_nested(c["arguments"], set(self.tool_params))]
+        return calls if calls and not self.validation_errors(checked) else None
 
     def run(self, question: str, observations: list[str], actions: list[str]) -> CallingResult:
         if self.use_action_calls:

@@ -210,6 +210,14 @@ def call_argument(node: ast.AST) -> Any:
     return ast.literal_eval(node)
 
 
+def _argument(node: ast.AST, tool_params: dict[str, list[str]]) -> Any:
+    """A literal, or a call of a known tool given as the value (`f(x=g(y=1))`): that inner call is
+    kept as its text, which the loop runs first and replaces with its result (see nesting.py)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tool_params:
+        return ast.unparse(node)
+    return call_argument(node)
+
+
 def _python_call(node: ast.AST, tool_params: dict[str, list[str]]) -> dict | None:
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tool_params):
         return None
@@ -217,11 +225,11 @@ def _python_call(node: ast.AST, tool_params: dict[str, list[str]]) -> dict | Non
     if len(node.args) > len(params):
         return None
     try:
-        args = {params[i]: call_argument(a) for i, a in enumerate(node.args)}
+        args = {params[i]: _argument(a, tool_params) for i, a in enumerate(node.args)}
         for kw in node.keywords:
             if kw.arg is None:
                 return None
-            args[kw.arg] = call_argument(kw.value)
+            args[kw.arg] = _argument(kw.value, tool_params)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return {"name": name, "arguments": args}

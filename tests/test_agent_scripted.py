@@ -280,6 +280,29 @@ def test_nested_tool_calls_in_a_string_argument_run_first(registry, runner):
     assert calls[1].arguments == {"expression": "32 * 2"}
 
 
+def test_a_call_given_as_an_argument_value_runs_first_and_feeds_its_result(registry, runner):
+    """add(x=lookup(key="b"), y=lookup(key="c")): each inner call runs, then add gets integers."""
+    engine, _, events = run(registry, runner, [
+        Reply('Action: add(x=lookup(key="b"), y=lookup(key="c"))'),
+        Reply("Answer: 39"),
+    ])
+    calls = of(events, ToolCall)
+    assert [(c.name, c.arguments, c.result) for c in calls] == [
+        ("lookup", {"key": "b"}, "32"), ("lookup", {"key": "c"}, "7"), ("add", {"x": 32, "y": 7}, "39")]
+    assert of(events, CallPlan)[0].source == "action"  # read from the Action, no calling model
+
+
+def test_a_failing_outer_call_of_a_composition_is_reported_not_dropped(registry, runner):
+    """Unlike a text argument that only wraps a call, a typed argument given as a call is meant: when
+    the outer call fails on the inner result, the model hears why."""
+    _, _, events = run(registry, runner, [
+        Reply('Action: add(x=hang(seconds=0), y=1)'),
+        Reply("Answer: done"),
+    ])
+    assert [(c.name, c.error is None) for c in of(events, ToolCall)] == [("hang", True), ("add", False)]
+    assert "add(" in of(events, Observation)[0].text and "Error" in of(events, Observation)[0].text
+
+
 def test_a_bare_word_in_a_nested_call_is_read_as_text(registry, runner):
     _, _, events = run(registry, runner, [
         Reply('Action: calculate(expression="lookup(b) * 2")'),

@@ -68,6 +68,10 @@ def test_parse_action_forms():
     assert parse_action("lookup(key=Mars)", PARAMS) == [{"name": "lookup", "arguments": {"key": "Mars"}}]  # a bare word
     assert parse_action("lookup(key=None)", PARAMS) == [{"name": "lookup", "arguments": {"key": None}}]
     assert parse_action("add(x=__import__('os').system('echo hi'), y=1)", PARAMS) is None  # never evaluated
+    # a known tool's call as a value is kept as its text, for the loop to run first; any other call is refused
+    assert parse_action('add(x=lookup(key="a"), y=2)', PARAMS) == [
+        {"name": "add", "arguments": {"x": "lookup(key='a')", "y": 2}}]
+    assert parse_action('add(x=len("abc"), y=2)', PARAMS) is None
 
 
 @settings(max_examples=300, deadline=None)
