@@ -266,8 +266,21 @@ def chat(
         run_repl(session, console, verbose=verbose)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"slmreact {version('slmreact')}")
+        except PackageNotFoundError:
+            print("slmreact (not installed)")
+        raise typer.Exit(0)
+
+
 @app.callback(invoke_without_command=True)
-def root(ctx: typer.Context) -> None:
+def root(ctx: typer.Context,
+         show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                           help="Print the version and exit.")) -> None:
     """slmreact with no command starts `chat`."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(chat)

@@ -223,7 +223,8 @@ def load_registry(specs: list[str] | None) -> Registry:
             registry.tools[name] = built
             found += 1
         if not found:
-            reasons = "; ".join(f"{s.name}: {s.reason}" for s in registry.skipped if s.module == ref.spec)
+            skipped = [f"{s.name}: {s.reason}" for s in registry.skipped if s.module == ref.spec]
+            reasons = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
             raise ToolLoadError(f"tools module {spec} has no usable functions"
                                 + (f" ({reasons})" if reasons else " (define public functions with type hints "
                                    "and docstrings)"))

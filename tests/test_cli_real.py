@@ -1,5 +1,6 @@
 """The CLI end to end on the real embedded 0.5B, as a user runs it."""
 import json
+import os
 import subprocess
 import sys
 
@@ -12,9 +13,9 @@ pytestmark = pytest.mark.model
 SEED = "What is the square root of the difference between 32^2 and 54?"
 
 
-def slmreact(*args, stdin=None, timeout=600):
+def slmreact(*args, stdin=None, timeout=600, env=None):
     return subprocess.run([sys.executable, "-m", "slmreact_cli", *args], capture_output=True, text=True,
-                          input=stdin, timeout=timeout)
+                          input=stdin, timeout=timeout, env=None if env is None else {**os.environ, **env})
 
 
 def numbers(text):
@@ -55,3 +56,17 @@ def test_usage_errors_are_one_line_and_exit_2(home, tmp_path):
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.strip().startswith("error:") and "Traceback" not in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_version_prints_and_exits_0():
+    proc = slmreact("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("slmreact "), proc.stderr
+
+
+def test_a_hub_id_with_no_hub_and_no_cache_fails_at_once_in_one_line(home, tmp_path):
+    """No retry chatter: the unreachable hub is noticed up front, and the message says what to do."""
+    proc = slmreact("ask", "--model", "nosuch-org/nosuch-model", "hi", timeout=120,
+                    env={"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf")})
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "Traceback" not in proc.stderr, proc.stderr
+    assert "not in the local Hugging Face cache" in proc.stderr and "cannot be reached" in proc.stderr

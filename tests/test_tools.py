@@ -104,6 +104,12 @@ def test_broken_modules_give_one_clear_error(tools_dir, source, message):
         load_registry([path])
 
 
+def test_a_module_of_unusable_functions_names_three_and_counts_the_rest(tools_dir):
+    path = write_module(tools_dir, "bare", "".join(f"def f{i}(x):\n    return x\n" for i in range(5)))
+    with pytest.raises(ToolLoadError, match=r"has no usable functions \(f0: .*; f1: .*; f2: .*; and 2 more\)"):
+        load_registry([path])
+
+
 def test_missing_file_and_name_clash(tools_dir):
     with pytest.raises(ToolLoadError, match="not found"):
         load_registry([str(tools_dir / "nope.py")])

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..errors import ModelError
 from ..paths import cache_dir
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+from .hub import local_files_only
 from .templates import fix_chat_template
 
 LoadProgress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -163,9 +164,11 @@ class TransformersEngine(Engine):
             folder = str(convert_gguf(gguf_path, gguf_sha256 or _file_sha256(gguf_path), torch_dtype, progress))
         if progress:
             progress("loading weights", 0, 1)
+        offline = local_files_only(folder)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(folder)
-            model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, device_map=device)
+            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=offline)
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, device_map=device,
+                                                         local_files_only=offline)
         except OSError as exc:
             raise ModelError(f"cannot load model {source!r}: {str(exc).splitlines()[0]}") from None
         _fix_tokenizer(tokenizer)
@@ -173,7 +176,8 @@ class TransformersEngine(Engine):
             try:
                 from peft import PeftModel
 
-                model = PeftModel.from_pretrained(model, adapter)
+                model = PeftModel.from_pretrained(model, adapter,
+                                                  local_files_only=local_files_only(adapter, "adapter"))
             except (OSError, ValueError) as exc:
                 raise ModelError(f"cannot load adapter {adapter!r}: {str(exc).splitlines()[0]}") from None
         model.eval()

@@ -11,6 +11,7 @@ import os
 
 from ..errors import EngineUnavailable, ModelError
 from .hf import LoadProgress, TransformersEngine, _fix_tokenizer
+from .hub import local_files_only
 
 
 def check_available() -> None:
@@ -39,11 +40,13 @@ class UnslothEngine(TransformersEngine):
             progress("loading 4-bit weights", 0, 1)
         try:
             model, tokenizer = FastLanguageModel.from_pretrained(
-                model_name=source, max_seq_length=max_seq_length, load_in_4bit=True)
+                model_name=source, max_seq_length=max_seq_length, load_in_4bit=True,
+                local_files_only=local_files_only(source))
             if adapter:
                 from peft import PeftModel
 
-                model = PeftModel.from_pretrained(model, adapter)
+                model = PeftModel.from_pretrained(model, adapter,
+                                                  local_files_only=local_files_only(adapter, "adapter"))
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"unsloth cannot load {source!r}: {str(exc).splitlines()[0]}") from None
         FastLanguageModel.for_inference(model)
