@@ -74,6 +74,15 @@ class Grounding:
 
 
 @dataclass
+class Resolved:
+    """A call's arguments once the tool calls nested in them have run."""
+    arguments: dict
+    failure: str | None = None  # the inner call that failed, and why
+    only_wraps: bool = False
+    repeated: bool = False  # the failed inner call had been made before
+
+
+@dataclass
 class DrawnTurn:
     turn: str = ""
     reply: Reply = Reply("", (), None)
@@ -335,13 +344,13 @@ class Agent:
                 lines, repeated = [], []
                 questioned = len(grounding.warned)
                 for call in plan.calls:
-                    arguments, failure, only_wraps = yield from self._resolve_nested(step, call, seen_calls, lines,
-                                                                                     grounding)
-                    if failure:
-                        lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {failure}")
+                    nested = yield from self._resolve_nested(step, call, seen_calls, lines, grounding)
+                    if nested.failure:
+                        lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {nested.failure}")
+                        repeated.append(nested.repeated)  # a failed inner call made again counts toward a loop
                         continue
-                    event = self._execute(step, call["name"], arguments, seen_calls, grounding)
-                    if event.error is not None and only_wraps:
+                    event = self._execute(step, call["name"], nested.arguments, seen_calls, grounding)
+                    if event.error is not None and nested.only_wraps:
                         yield Notice(step, f"{call['name']} only wrapped the inner call, whose result stands "
                                            f"({call['name']} failed on it: {event.error})")
                         continue
@@ -431,14 +440,13 @@ class Agent:
 
     def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str],
                         grounding: Grounding | None = None):
-        """Run tool calls nested in string arguments first (see nesting.py). Returns the new arguments,
-        the inner failure if any, and whether the call only wraps its nested calls: every argument
-        with one is that call alone, calculate(expression="weekday(...)"). Where the outer tool then
-        fails on the inner result, the wrapper was a slip of form."""
+        """Run tool calls nested in the arguments first (see nesting.py). `only_wraps`: every argument
+        with one is a text argument that is that call alone, calculate(expression="weekday(...)");
+        where the outer tool then fails on the inner result, the wrapper was a slip of form."""
         arguments = dict(call["arguments"])
         nested = find_nested(arguments, set(self.registry.tools))
         if not nested:
-            return arguments, None, False
+            return Resolved(arguments)
         # calculate(expression="weekday(...)"): a text argument that is only the inner call. A typed
         # argument given as a call, convert(value=get_mass(...)), is a composition, not a slip.
         props = self.registry.tools[call["name"]].parameters.get("properties", {})
@@ -458,10 +466,10 @@ class Agent:
                 arguments[key] = substitute(tree, self.calling.tool_params, run)
         except InnerCallFailed as exc:
             yield from events
-            return arguments, str(exc), only_wraps
+            return Resolved(arguments, str(exc), only_wraps, repeated=bool(events) and events[-1].repeated)
         yield from events
         yield Notice(step, f"ran the tool calls nested in the arguments of {call['name']} first")
-        return arguments, None, only_wraps
+        return Resolved(arguments, None, only_wraps)
 
     def _execute(self, step: int, name: str, arguments: dict, seen: dict[str, str],
                  grounding: Grounding | None = None) -> ToolCall:

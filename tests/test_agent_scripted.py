@@ -374,6 +374,15 @@ def test_a_loop_of_repeated_calls_is_ended_with_an_answer(registry, runner):
     assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")
 
 
+def test_a_loop_of_the_same_failing_nested_call_is_ended_with_an_answer(registry, runner):
+    """The inner call fails the same way each time; its repeats count toward the loop guard too."""
+    bad = 'Action: calculate(expression="lookup(key=\'zzz\') * 2")'
+    engine, _, events = run(registry, runner, [Reply(bad), Reply(bad), Reply(bad), Reply(" not available.")],
+                            redraws=0)
+    assert of(events, Answer)[0].text == "not available."
+    assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")
+
+
 def test_native_mode_free_text_then_a_call_then_the_answer(registry, runner):
     engine, _, events = run(registry, runner, [
         Reply("I will look it up.\n<tool_call>"),
