@@ -28,8 +28,8 @@ from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_number
 from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
-from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX, observation_text,
-                      question_message, reasoning_system_prompt)
+from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX,
+                      history_record, observation_text, question_message, reasoning_system_prompt, results_text)
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -49,6 +49,9 @@ class AgentSettings:
     # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
     redraws: int = 2
     grounding: bool = True  # question numbers from nowhere (see grounding.py)
+    # How earlier questions of a session enter later prompts: "calls" (their calls, results and
+    # answers; see prompts.history_record) or "full" (whole traces, reasoning included).
+    history: str = "calls"
 
 
 REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
@@ -274,6 +277,7 @@ class Agent:
         restart: str | None = None  # how the next turn is started, where not the usual way
         thought_only = 0  # consecutive turns with neither an Action nor an Answer
         grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding)
+        worked: list[list[tuple[str, str]]] = []  # per step, the calls that ran without error and their results
         for step in range(1, self.settings.max_steps + 1):
             prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
             restart = None
@@ -311,7 +315,8 @@ class Agent:
                     yield Observation(step, note)
                     continue
                 if answer:
-                    self.history = [*base[1:], {"role": "assistant", "content": scratch}]
+                    record = scratch if self.settings.history == "full" else history_record(worked, answer)
+                    self.history = [*base[1:], {"role": "assistant", "content": record}]
                     yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
                     return
                 scratch += "\nObservation: no Action or Answer found. Write an Action with a tool call, or the Answer.\n"
@@ -346,7 +351,7 @@ class Agent:
                 for call in plan.calls:
                     nested = yield from self._resolve_nested(step, call, seen_calls, lines, grounding)
                     if nested.failure:
-                        lines.append(f"{format_call(call['name'], call['arguments'])} -> Error: {nested.failure}")
+                        lines.append((format_call(call['name'], call['arguments']), f"Error: {nested.failure}"))
                         repeated.append(nested.repeated)  # a failed inner call made again counts toward a loop
                         continue
                     event = self._execute(step, call["name"], nested.arguments, seen_calls, grounding)
@@ -357,8 +362,9 @@ class Agent:
                     repeated.append(event.repeated)
                     yield event
                     shown = event.result if event.error is None else f"Error: {event.error}"
-                    lines.append(f"{format_call(event.name, event.arguments)} -> {shown}")
-                observation = lines[0].split(" -> ", 1)[1] if len(lines) == 1 else "\n" + "\n".join(lines)
+                    lines.append((format_call(event.name, event.arguments), shown))
+                observation = results_text(lines)
+                worked.append([(c, r) for c, r in lines if not r.startswith("Error:")])
                 if len(grounding.warned) > questioned:
                     earlier_actions -= step_actions  # the same Action again confirms the number: not a loop
             stuck = stuck + 1 if plan.calls and repeated and all(repeated) else 0
@@ -438,7 +444,7 @@ class Agent:
                         usage.new_tokens, usage.seconds, adapter=False)
         return text, usage
 
-    def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[str],
+    def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[tuple[str, str]],
                         grounding: Grounding | None = None):
         """Run tool calls nested in the arguments first (see nesting.py). `only_wraps`: every argument
         with one is a text argument that is that call alone, calculate(expression="weekday(...)");
@@ -457,8 +463,8 @@ class Agent:
         def run(name: str, args: dict) -> tuple[bool, str]:
             event = self._execute(step, name, args, seen, grounding)
             events.append(event)
-            lines.append(f"{format_call(name, event.arguments)} -> "
-                         + (event.result if event.error is None else f"Error: {event.error}"))
+            lines.append((format_call(name, event.arguments),
+                          event.result if event.error is None else f"Error: {event.error}"))
             return event.error is None, event.result if event.error is None else event.error
 
         try:

@@ -340,6 +340,25 @@ def test_session_memory_and_reset(registry, runner):
     assert engine.unused() == []
 
 
+def test_later_questions_see_earlier_calls_results_and_answers_not_reasoning(registry, runner):
+    replies = [Reply(' I need the first fact.\nAction: lookup(key="zzz")'),  # fails: left out of the record
+               Reply(' I need the first fact.\nAction: lookup(key="a")'),
+               Reply(" 10 answers it.\nAnswer: The answer is 10."),
+               Reply("Answer: 20")]
+    engine = ScriptedEngine(replies=list(replies))
+    agent = Agent(engine, registry, runner)
+    list(agent.run("Q1"))
+    list(agent.run("And twice that?"))
+    record = engine.calls[-1].messages[-3]
+    assert record == {"role": "assistant", "content": 'Action: lookup(key="a")\nPAUSE\nObservation: 10\n'
+                                                      "Answer: The answer is 10."}
+    engine = ScriptedEngine(replies=list(replies))
+    agent = Agent(engine, registry, runner, AgentSettings(history="full"))
+    list(agent.run("Q1"))
+    list(agent.run("And twice that?"))
+    assert "I need the first fact." in engine.calls[-1].messages[-3]["content"]
+
+
 def test_system_prompt_is_identical_across_steps(registry, runner):
     engine, _, _ = run(registry, runner, [Reply('Action: lookup(key="a")'), Reply("Answer: 10")])
     assert engine.calls[0].messages[0] == engine.calls[1].messages[0]
