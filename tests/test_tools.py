@@ -177,5 +177,10 @@ def test_shipped_units_tool_reads_spelled_out_and_british_units():
     assert convert_units(500, "millilitres", "litres") == pytest.approx(0.5)
     assert convert_units(30, "miles per hour", "kilometres per hour") == pytest.approx(48.28032)
     assert convert_units(100, "Degrees  Celsius", "°F") == pytest.approx(212)
+    assert convert_units(14.4, "m^2", "square feet") == pytest.approx(155.00031)
+    assert convert_units(1, "sq mi", "acres") == pytest.approx(640)
+    assert convert_units(1, "hectare", "m²") == pytest.approx(10000)
+    assert convert_units(90, "minutes", "hours") == pytest.approx(1.5)
+    assert convert_units(2, "weeks", "days") == pytest.approx(14)
     with pytest.raises(ValueError, match="measure different things"):
         convert_units(30, "mph", "kg")

@@ -1,4 +1,4 @@
-"""Unit conversion for length, mass, volume, speed and temperature."""
+"""Unit conversion for length, area, mass, volume, time, speed and temperature."""
 
 __all__ = ["convert_units"]
 
@@ -10,7 +10,14 @@ _UNITS = {
     "oz": ("mass", 0.028349523125), "lb": ("mass", 0.45359237),
     "ml": ("volume", 0.001), "l": ("volume", 1.0), "gal": ("volume", 3.785411784),
     "m/s": ("speed", 1.0), "km/h": ("speed", 1 / 3.6), "mph": ("speed", 0.44704),
+    "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0), "day": ("time", 86400.0),
+    "week": ("time", 604800.0),
+    "acre": ("area", 4046.8564224), "ha": ("area", 10000.0),
 }
+_LENGTH_NAMES = {"mm": "millimetre", "cm": "centimetre", "m": "metre", "km": "kilometre", "in": "inch",
+                 "ft": "foot", "yd": "yard", "mi": "mile"}
+# Square units from the lengths: "m2", also written m^2, m², sq m, square metre(s), square meter(s).
+_UNITS.update({f"{u}2": ("area", _UNITS[u][1] ** 2) for u in _LENGTH_NAMES})
 _ALIASES = {
     "meter": "m", "meters": "m", "metre": "m", "metres": "m", "kilometer": "km", "kilometers": "km",
     "kilometre": "km", "kilometres": "km", "centimeter": "cm", "centimeters": "cm", "millimeter": "mm",
@@ -22,7 +29,24 @@ _ALIASES = {
     "millimetre": "mm", "millimetres": "mm", "centimetre": "cm", "centimetres": "cm", "millilitre": "ml",
     "millilitres": "ml", "miles per hour": "mph", "kilometres per hour": "km/h", "kilometers per hour": "km/h",
     "metres per second": "m/s", "meters per second": "m/s", "degrees celsius": "c", "degrees fahrenheit": "f",
+    "sec": "s", "secs": "s", "second": "s", "seconds": "s", "mins": "min", "minute": "min", "minutes": "min",
+    "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "d": "day", "days": "day", "wk": "week", "weeks": "week",
+    "acres": "acre", "hectare": "ha", "hectares": "ha",
 }
+
+
+def _square_aliases() -> dict[str, str]:
+    aliases = {}
+    for short, name in _LENGTH_NAMES.items():
+        plural = {"inch": "inches", "foot": "feet"}.get(name, name + "s")
+        for word in {name, plural, name.replace("metre", "meter"), plural.replace("metre", "meter")}:
+            aliases[f"square {word}"] = f"{short}2"
+        for form in (f"{short}^2", f"{short}²", f"sq {short}", f"sq. {short}", f"sq{short}"):
+            aliases[form] = f"{short}2"
+    return aliases
+
+
+_ALIASES.update(_square_aliases())
 _TEMPERATURES = ("c", "f", "k")
 
 
@@ -39,12 +63,12 @@ def _celsius(value: float, unit: str) -> float:
 
 
 def convert_units(value: float, from_unit: str, to_unit: str) -> float:
-    """Convert a quantity between units of length, mass, volume, speed or temperature.
+    """Convert a quantity between units of length, area, mass, volume, time, speed or temperature.
 
     Args:
         value: The amount to convert.
-        from_unit: The unit of the amount, e.g. "km", "lb", "l", "mph" or "C".
-        to_unit: The unit to convert to, of the same dimension, e.g. "mi", "kg", "gal", "km/h" or "F".
+        from_unit: The unit of the amount, e.g. "km", "m2", "lb", "l", "h", "mph" or "C".
+        to_unit: The unit to convert to, of the same dimension, e.g. "mi", "ft2", "kg", "gal", "min", "km/h" or "F".
     """
     source, target = _canonical(from_unit), _canonical(to_unit)
     if source in _TEMPERATURES and target in _TEMPERATURES:
