@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .calling import CallingStep
+from .followup import FollowUpStep
 from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
@@ -29,7 +30,7 @@ from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
 from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX,
-                      history_record, observation_text, question_message, reasoning_system_prompt, results_text)
+                      observation_text, question_message, reasoning_system_prompt, results_text)
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -49,9 +50,10 @@ class AgentSettings:
     # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
     redraws: int = 2
     grounding: bool = True  # question numbers from nowhere (see grounding.py)
-    # How earlier questions of a session enter later prompts: "calls" (their calls, results and
-    # answers; see prompts.history_record) or "full" (whole traces, reasoning included).
-    history: str = "calls"
+    # How a session's earlier questions reach later ones: "rewrite" (each question runs on its own;
+    # a follow-up is first rewritten to stand alone, see followup.py) or "full" (earlier traces
+    # stay in the prompt). Native mode always keeps the full turns.
+    history: str = "rewrite"
 
 
 REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
@@ -146,10 +148,13 @@ class Agent:
                                    use_action_calls=self.settings.use_action_calls,
                                    max_new_tokens=self.settings.max_new_tokens)
         self.system = {"role": "system", "content": reasoning_system_prompt(registry)}
-        self.history: list[dict] = []  # earlier questions' messages, full traces
+        self.history: list[dict] = []  # earlier questions' messages, full traces (history "full", native mode)
+        self.exchanges: list[tuple[str, str]] = []  # earlier (standalone question, answer) pairs (history "rewrite")
+        self.followup = FollowUpStep(engine)
 
     def reset(self) -> None:
         self.history = []
+        self.exchanges = []
 
     def warm(self) -> None:
         """Prepare the reasoning prompt's fixed prefix in the engine (see Engine.warm)."""
@@ -265,6 +270,8 @@ class Agent:
         (a scratchpad): small models keep the protocol far better that way than across chat turns,
         and each step extends the cached prefix instead of adding template tokens."""
         start = time.perf_counter()
+        if self.settings.history == "rewrite" and self.exchanges:
+            question = yield from self._standalone(question)
         base = [self.system, *self.history, question_message(question)]
         scratch = ""
         observations: list[str] = []
@@ -277,7 +284,6 @@ class Agent:
         restart: str | None = None  # how the next turn is started, where not the usual way
         thought_only = 0  # consecutive turns with neither an Action nor an Answer
         grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding)
-        worked: list[list[tuple[str, str]]] = []  # per step, the calls that ran without error and their results
         for step in range(1, self.settings.max_steps + 1):
             prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
             restart = None
@@ -315,8 +321,10 @@ class Agent:
                     yield Observation(step, note)
                     continue
                 if answer:
-                    record = scratch if self.settings.history == "full" else history_record(worked, answer)
-                    self.history = [*base[1:], {"role": "assistant", "content": record}]
+                    if self.settings.history == "full":
+                        self.history = [*base[1:], {"role": "assistant", "content": scratch}]
+                    else:
+                        self.exchanges.append((question, answer))
                     yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
                     return
                 scratch += "\nObservation: no Action or Answer found. Write an Action with a tool call, or the Answer.\n"
@@ -364,7 +372,6 @@ class Agent:
                     shown = event.result if event.error is None else f"Error: {event.error}"
                     lines.append((format_call(event.name, event.arguments), shown))
                 observation = results_text(lines)
-                worked.append([(c, r) for c, r in lines if not r.startswith("Error:")])
                 if len(grounding.warned) > questioned:
                     earlier_actions -= step_actions  # the same Action again confirms the number: not a loop
             stuck = stuck + 1 if plan.calls and repeated and all(repeated) else 0
@@ -374,6 +381,17 @@ class Agent:
             scratch += observation_text(observation)
         yield NoAnswer(self.settings.max_steps, f"no answer within {self.settings.max_steps} steps",
                        time.perf_counter() - start, self.settings.max_steps)
+
+    def _standalone(self, question: str):
+        """The question as the loop runs it: a follow-up of the earlier conversation rewritten to
+        stand alone (see followup.py), any other question as it is."""
+        followup = self.followup.standalone(self.exchanges, question)
+        for messages, raw, usage in followup.turns:
+            yield ModelTurn(0, "follow-up", tuple(messages), raw, usage.prompt_tokens, usage.cached_tokens,
+                            usage.new_tokens, usage.seconds, adapter=False)
+        if followup.rewritten:
+            yield Notice(0, f"a follow-up, read as: {followup.question}")
+        return followup.question
 
     def _draw_turn(self, step: int, base: list[dict], scratch: str, prefix: str, earlier_actions: set[str],
                    seen_calls: dict[str, str], redraws: list[int]):

@@ -119,19 +119,6 @@ def results_text(results: list[tuple[str, str]]) -> str:
     return "\n" + "\n".join(f"{call} -> {result}" for call, result in results)
 
 
-def history_record(steps: list[list[tuple[str, str]]], answer: str) -> str:
-    """An earlier question's trace as later questions see it: the calls that worked, their results
-    and the Answer, without the reasoning. A small model copies its own earlier wording into every
-    later question, down to the format examples' placeholder thoughts ("I need the first fact.")
-    and the tools it reached for after them; the calls and results are what a follow-up needs."""
-    parts = []
-    for step in steps:
-        if step:
-            actions = "\n".join(f"Action: {call}" for call, _ in step)
-            parts.append(f"{actions}\nPAUSE\n{observation_text(results_text(step).strip())}")
-    return "".join(parts) + f"{ANSWER_PREFIX} {answer}"
-
-
 CALLING_RULES = """\
 You turn an Action into tool calls. Reply with a JSON list of calls and nothing else, in this form:
 [{{"name": "<tool name>", "arguments": {{"<argument>": <value>}}}}]

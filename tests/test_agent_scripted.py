@@ -329,33 +329,48 @@ def test_a_call_that_only_wraps_a_nested_call_and_fails_on_its_result_is_dropped
 
 
 def test_session_memory_and_reset(registry, runner):
-    engine = ScriptedEngine(replies=[Reply("Answer: first"), Reply("Answer: second"), Reply("Answer: third")])
+    """Later questions are read against the earlier ones; a reset forgets them."""
+    engine = ScriptedEngine(replies=[Reply("Answer: first"), Reply("Q2"), Reply("Answer: second"),
+                                     Reply("Answer: third")])
     agent = Agent(engine, registry, runner)
     list(agent.run("Q1"))
     list(agent.run("Q2"))
-    assert any(m["content"] == "Question: Q1" for m in engine.calls[1].messages)
+    check = engine.calls[1].messages[-1]["content"]
+    assert "Q: Q1\nA: first" in check and check.endswith("New question: Q2")
+    assert engine.calls[2].messages[1:] == [{"role": "user", "content": "Question: Q2"},
+                                            {"role": "assistant", "content": "Thought:"}]  # runs on its own
     agent.reset()
     list(agent.run("Q3"))
-    assert not any(m["content"] == "Question: Q1" for m in engine.calls[2].messages)
+    assert len(engine.calls) == 4  # no rewrite: nothing to refer to
     assert engine.unused() == []
 
 
-def test_later_questions_see_earlier_calls_results_and_answers_not_reasoning(registry, runner):
-    replies = [Reply(' I need the first fact.\nAction: lookup(key="zzz")'),  # fails: left out of the record
-               Reply(' I need the first fact.\nAction: lookup(key="a")'),
-               Reply(" 10 answers it.\nAnswer: The answer is 10."),
-               Reply("Answer: 20")]
-    engine = ScriptedEngine(replies=list(replies))
+def test_a_follow_up_is_rewritten_to_stand_alone_and_run_on_its_own(registry, runner):
+    engine = ScriptedEngine(replies=[
+        Reply(' I need the first fact.\nAction: lookup(key="a")'),
+        Reply(" 10 answers it.\nAnswer: The answer is 10."),
+        Reply("What is twice 10?\n"),
+        Reply('Action: calculate(expression="2 * 10")'),
+        Reply("Answer: 20"),
+    ])
     agent = Agent(engine, registry, runner)
-    list(agent.run("Q1"))
-    list(agent.run("And twice that?"))
-    record = engine.calls[-1].messages[-3]
-    assert record == {"role": "assistant", "content": 'Action: lookup(key="a")\nPAUSE\nObservation: 10\n'
-                                                      "Answer: The answer is 10."}
-    engine = ScriptedEngine(replies=list(replies))
+    list(agent.run("What is stored under a?"))
+    events = list(agent.run("And twice that?"))
+    assert engine.unused() == []
+    assert "A: The answer is 10." in engine.calls[2].messages[-1]["content"]  # the rewrite sees the answer
+    assert engine.calls[3].messages[1]["content"] == "Question: What is twice 10?"
+    assert len(engine.calls[3].messages) == 3  # system, the question, the turn: no earlier trace
+    assert any("read as: What is twice 10?" in n.text for n in of(events, Notice))
+    assert of(events, Answer)[0].text == "20"
+
+
+def test_history_full_keeps_earlier_traces_in_the_prompt(registry, runner):
+    engine = ScriptedEngine(replies=[Reply(' I need the first fact.\nAction: lookup(key="a")'),
+                                     Reply("Answer: 10"), Reply("Answer: 20")])
     agent = Agent(engine, registry, runner, AgentSettings(history="full"))
     list(agent.run("Q1"))
     list(agent.run("And twice that?"))
+    assert engine.unused() == []
     assert "I need the first fact." in engine.calls[-1].messages[-3]["content"]
 
 
