@@ -2,9 +2,9 @@
 
 `batch` starts every question afresh; the REPL keeps the conversation, so each question also sees
 the earlier ones. This runs each set of bench/guards.py through `batch` and then as one session, in
-task order, with the shipped profile, once for each way earlier questions reach later ones: "rewrite"
-(each question runs on its own, a follow-up first rewritten to stand alone; the default) and "full"
-(earlier traces stay in the prompt). It
+task order, with the shipped profile, once for each history setting: "auto" (a question runs on its
+own unless it refers back, and then gets the last exchanges; the default) and "full" (every earlier
+trace stays in the prompt). It
 then runs bench/heldout/followups.jsonl, two-question conversations whose second question refers to
 the first answer ("And what is twice that?"), with each history style, and scores the second answer.
 
@@ -24,7 +24,7 @@ from guards import SETS
 
 
 FOLLOWUPS = Path(__file__).resolve().parent / "heldout" / "followups.jsonl"
-HISTORIES = ("rewrite", "full")
+HISTORIES = ("auto", "full")
 
 
 def run_session(profile: str, tasks, tools, out, history: str) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .calling import CallingStep
-from .followup import FollowUpStep
+from .followup import recent, refers_back
 from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
@@ -50,10 +50,10 @@ class AgentSettings:
     # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
     redraws: int = 2
     grounding: bool = True  # question numbers from nowhere (see grounding.py)
-    # How a session's earlier questions reach later ones: "rewrite" (each question runs on its own;
-    # a follow-up is first rewritten to stand alone, see followup.py) or "full" (earlier traces
-    # stay in the prompt). Native mode always keeps the full turns.
-    history: str = "rewrite"
+    # Which earlier questions of a session a question's prompt holds: "auto" (none, unless the
+    # question refers back; then the last few, see followup.py) or "full" (all of them). Native
+    # mode always holds all of them.
+    history: str = "auto"
 
 
 REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
@@ -148,13 +148,10 @@ class Agent:
                                    use_action_calls=self.settings.use_action_calls,
                                    max_new_tokens=self.settings.max_new_tokens)
         self.system = {"role": "system", "content": reasoning_system_prompt(registry)}
-        self.history: list[dict] = []  # earlier questions' messages, full traces (history "full", native mode)
-        self.exchanges: list[tuple[str, str]] = []  # earlier (standalone question, answer) pairs (history "rewrite")
-        self.followup = FollowUpStep(engine)
+        self.history: list[dict] = []  # earlier questions' messages, full traces
 
     def reset(self) -> None:
         self.history = []
-        self.exchanges = []
 
     def warm(self) -> None:
         """Prepare the reasoning prompt's fixed prefix in the engine (see Engine.warm)."""
@@ -163,20 +160,20 @@ class Agent:
 
     # ---- context window -----------------------------------------------------------------------
     def _fit(self, messages: list[dict], base: list[dict]) -> Iterator[Event]:
-        """Drop the oldest earlier questions until the prompt fits, with a notice."""
+        """Leave the oldest earlier questions out of this prompt until it fits, with a notice."""
         budget = self.engine.context_length - self.settings.max_new_tokens
         dropped = 0
-        while self.history and self.engine.count_tokens(messages) > budget:
-            # history is a sequence of questions; each starts with a "Question:" user message
-            cut = next((i for i in range(1, len(self.history))
-                        if self.history[i]["role"] == "user" and self.history[i]["content"].startswith("Question:")),
-                       len(self.history))
-            del self.history[:cut]
+        while len(base) > 2 and self.engine.count_tokens(messages) > budget:
+            # base is [system, *earlier questions, question]; each earlier one starts with a "Question:" message
+            earlier = base[1:-1]
+            cut = next((i for i in range(1, len(earlier))
+                        if earlier[i]["role"] == "user" and earlier[i]["content"].startswith("Question:")),
+                       len(earlier))
             del messages[1:1 + cut]
             del base[1:1 + cut]
             dropped += 1
         if dropped:
-            yield Notice(0, f"context window nearly full: forgot the {dropped} oldest question(s)")
+            yield Notice(0, f"context window nearly full: left the {dropped} oldest question(s) out of the prompt")
         if self.engine.count_tokens(messages) > budget:
             raise OverflowError("the question and its steps no longer fit in the model's context window")
 
@@ -270,9 +267,12 @@ class Agent:
         (a scratchpad): small models keep the protocol far better that way than across chat turns,
         and each step extends the cached prefix instead of adding template tokens."""
         start = time.perf_counter()
-        if self.settings.history == "rewrite" and self.exchanges:
-            question = yield from self._standalone(question)
-        base = [self.system, *self.history, question_message(question)]
+        earlier = self.history
+        if self.settings.history == "auto":
+            earlier = recent(self.history) if refers_back(question) else []
+            if earlier:
+                yield Notice(0, "refers back: the last exchanges are in the prompt (/reset forgets them)")
+        base = [self.system, *earlier, question_message(question)]
         scratch = ""
         observations: list[str] = []
         seen_calls: dict[str, str] = {}
@@ -321,10 +321,7 @@ class Agent:
                     yield Observation(step, note)
                     continue
                 if answer:
-                    if self.settings.history == "full":
-                        self.history = [*base[1:], {"role": "assistant", "content": scratch}]
-                    else:
-                        self.exchanges.append((question, answer))
+                    self.history = [*self.history, base[-1], {"role": "assistant", "content": scratch}]
                     yield Answer(step, answer, time.perf_counter() - start, step, new_tokens, rate)
                     return
                 scratch += "\nObservation: no Action or Answer found. Write an Action with a tool call, or the Answer.\n"
@@ -381,17 +378,6 @@ class Agent:
             scratch += observation_text(observation)
         yield NoAnswer(self.settings.max_steps, f"no answer within {self.settings.max_steps} steps",
                        time.perf_counter() - start, self.settings.max_steps)
-
-    def _standalone(self, question: str):
-        """The question as the loop runs it: a follow-up of the earlier conversation rewritten to
-        stand alone (see followup.py), any other question as it is."""
-        followup = self.followup.standalone(self.exchanges, question)
-        for messages, raw, usage in followup.turns:
-            yield ModelTurn(0, "follow-up", tuple(messages), raw, usage.prompt_tokens, usage.cached_tokens,
-                            usage.new_tokens, usage.seconds, adapter=False)
-        if followup.rewritten:
-            yield Notice(0, f"a follow-up, read as: {followup.question}")
-        return followup.question
 
     def _draw_turn(self, step: int, base: list[dict], scratch: str, prefix: str, earlier_actions: set[str],
                    seen_calls: dict[str, str], redraws: list[int]):

@@ -22,7 +22,7 @@ class ModelTurn:
     """One model call, for the verbose trace: the exact messages and the raw output."""
 
     step: int
-    role: Literal["reasoning", "calling", "follow-up"]
+    role: Literal["reasoning", "calling"]
     messages: tuple[dict, ...]
     raw: str
     prompt_tokens: int

@@ -16,13 +16,13 @@ def test_long_session_drops_oldest_questions_with_a_notice():
     registry = load_registry(None)
     engine = ScriptedEngine(replies=[Reply("Answer: " + "x" * 3000) for _ in range(6)], context_length=5000)
     with ToolRunner(registry) as runner:
-        agent = Agent(engine, registry, runner, AgentSettings(max_new_tokens=200))
+        agent = Agent(engine, registry, runner, AgentSettings(max_new_tokens=200, history="full"))
         notices = []
         for i in range(6):
             events = list(agent.run(f"question {i}"))
             assert isinstance(events[-1], Answer)
             notices += [e for e in events if isinstance(e, Notice)]
-    assert notices and "forgot the" in notices[0].text
+    assert notices and "left the 1 oldest question(s) out" in notices[0].text
     for call in engine.calls:
         assert engine.count_tokens(call.messages) <= 5000 - 200
 
