@@ -76,6 +76,8 @@ class Profile(BaseModel):
     redraws: int = Field(2, ge=0)
     # Question, once, a number in a call or an Answer found in neither the question nor an observation.
     grounding: bool = True
+    # Which earlier questions of a chat session a question's prompt holds (see followup.py).
+    history: Literal["auto", "full"] = "auto"
     generation: Generation = Field(default_factory=Generation)
     server: ServerSettings | None = None
 

@@ -38,7 +38,7 @@ class Session:
         self.settings = AgentSettings(
             max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
             constrained=constrained, mode=options.mode or profile.mode, redraws=profile.redraws,
-            grounding=profile.grounding,
+            grounding=profile.grounding, history=profile.history,
             sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
         self.log = None

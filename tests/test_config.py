@@ -37,6 +37,11 @@ def test_user_profile_unknown_key_and_wrong_type(home):
         load_profiles()
     cfg.write_text('[profiles.mine]\nsource = "x/y"\n[profiles.mine.generation]\ntemperature = 0.3\n')
     assert load_profiles()["mine"].generation.temperature == 0.3
+    cfg.write_text('[profiles.mine]\nsource = "x/y"\nhistory = "full"\n')
+    assert load_profiles()["mine"].history == "full"
+    cfg.write_text('[profiles.mine]\nsource = "x/y"\nhistory = "everything"\n')
+    with pytest.raises(ConfigError, match="history"):
+        load_profiles()
     cfg.write_text("this is = not toml [")
     with pytest.raises(ConfigError, match="invalid TOML"):
         load_profiles()
