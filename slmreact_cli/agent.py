@@ -21,10 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .calling import CallingStep
-from .followup import recent, refers_back
 from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
+from .followup import recent, refers_back
 from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers
 from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
@@ -171,6 +171,10 @@ class Agent:
                        len(earlier))
             del messages[1:1 + cut]
             del base[1:1 + cut]
+            # With "full" the prompt holds the whole history: forget the oldest question for good, or
+            # every later question would trim it again. With "auto" older questions simply stay out.
+            if self.settings.history == "full":
+                del self.history[:cut]
             dropped += 1
         if dropped:
             yield Notice(0, f"context window nearly full: left the {dropped} oldest question(s) out of the prompt")

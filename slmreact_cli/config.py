@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
+from .models.hub import is_hub_id
 from .paths import bundled, config_dir
 
 DEFAULT_PROFILE = "qwen2.5-coder-1.5b"
@@ -173,7 +174,7 @@ def resolve_model(spec: str | None, user_config: Path | None = None) -> Profile:
         if not (path / "config.json").is_file():
             raise ConfigError(f"{path} is not a model folder (no config.json)")
         return Profile(name=path.name, source=str(path.resolve()))
-    if "/" in spec and not spec.startswith((".", "/", "~")) and spec.count("/") == 1:
+    if is_hub_id(spec):
         return Profile(name=spec, source=spec)  # a hub id, tried where a hub is reachable
     raise ConfigError(f"unknown model {spec!r}: use a profile ({', '.join(sorted(profiles))}), "
                       "a .gguf file, a model folder or a hub id")

@@ -23,6 +23,7 @@ def test_long_session_drops_oldest_questions_with_a_notice():
             assert isinstance(events[-1], Answer)
             notices += [e for e in events if isinstance(e, Notice)]
     assert notices and "left the 1 oldest question(s) out" in notices[0].text
+    assert len(notices) < 6 and len(agent.history) < 12  # forgotten for good, not trimmed again each question
     for call in engine.calls:
         assert engine.count_tokens(call.messages) <= 5000 - 200
 

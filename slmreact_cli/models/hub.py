@@ -7,7 +7,6 @@ message that says what to do.
 """
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from urllib.parse import urlparse
@@ -42,10 +41,9 @@ def local_files_only(source: str, what: str = "model") -> bool:
     unreachable, and the cache has it). Raises ModelError where neither the hub nor the cache has it."""
     if not is_hub_id(source):
         return False
-    from huggingface_hub import constants
+    from huggingface_hub import constants, is_offline_mode
 
-    if not constants.HF_HUB_OFFLINE and os.environ.get("HF_HUB_OFFLINE", "") in ("", "0", "false") \
-            and hub_reachable(constants.ENDPOINT):
+    if not is_offline_mode() and hub_reachable(constants.ENDPOINT):
         return False
     if cached(source, "config.json" if what == "model" else "adapter_config.json"):
         return True
