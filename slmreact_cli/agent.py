@@ -30,7 +30,8 @@ from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
 from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX,
-                      observation_text, question_message, reasoning_system_prompt, results_text)
+                      example_placeholders, observation_text, question_message, reasoning_system_prompt,
+                      results_text)
 from .tools import Registry
 from .worker import CallResult, ToolRunner
 
@@ -284,6 +285,7 @@ class Agent:
         decode_seconds = 0.0
         stuck = 0  # consecutive steps that only repeated earlier calls
         earlier_actions: set[str] = set()
+        refused_actions: set[str] = set()  # Actions that copied the format example's placeholders
         redraws = [self.settings.redraws]  # left for this question
         restart: str | None = None  # how the next turn is started, where not the usual way
         thought_only = 0  # consecutive turns with neither an Action nor an Answer
@@ -339,6 +341,17 @@ class Agent:
             scratch += "\nPAUSE\n"
             for action in reply.actions:
                 yield Action(step, action)
+            copied = self._copied_example(reply.actions)
+            if copied:
+                observation = copied
+                repeats = step_actions <= refused_actions
+                refused_actions |= step_actions
+                stuck = stuck + 1 if repeats else 0
+                yield Error(step, "the Action has the format example's placeholders instead of values; not run")
+                observations.append(observation)
+                yield Observation(step, observation)
+                scratch += observation_text(observation)
+                continue
             plan = self.calling.run(question, observations, list(reply.actions))
             for messages_sent, raw, turn_usage, constrained in plan.turns:
                 new_tokens += turn_usage.new_tokens
@@ -415,6 +428,16 @@ class Agent:
             sampling = replace(REDRAW_SAMPLING, seed=step * 100 + redraws[0])
             yield Notice(step, "the model only repeated an earlier Action; drawing this step again")
             redraws[0] -= 1
+
+    def _copied_example(self, actions: tuple[str, ...]) -> str | None:
+        """The note for Actions that are no valid call because they keep the format example's
+        placeholders (`days=<int>`); None when they can be run or turned into calls as usual."""
+        stand_ins = list(dict.fromkeys(p for a in actions for p in example_placeholders(a)))
+        if not stand_ins or self.calling.from_action_text(list(actions)) is not None:
+            return None
+        return (f"Error: {', '.join(stand_ins)} {'is a placeholder' if len(stand_ins) == 1 else 'are placeholders'} "
+                f"copied from the format example, not {'a value' if len(stand_ins) == 1 else 'values'}. Write the call with real values. If another tool "
+                "gives a value, call it first; if no tool does, write the Answer from what you know.")
 
     @staticmethod
     def _only_repeats(actions: tuple[str, ...], calls: list[dict], earlier_actions: set[str],

@@ -29,12 +29,20 @@ Rules:
 - Use only the tools listed below, each with its own arguments."""
 
 
+_PLACEHOLDERS = {"integer": "<int>", "number": "<number>", "boolean": "<true or false>", "array": "[...]",
+                 "object": "{...}", "string": '"..."'}
+
+
 def _placeholder(spec: dict) -> str:
-    kind = spec.get("type")
     if "enum" in spec:
         return json.dumps(spec["enum"][0])
-    return {"integer": "<int>", "number": "<number>", "boolean": "<true or false>", "array": "[...]",
-            "object": "{...}"}.get(kind, '"..."')
+    return _PLACEHOLDERS.get(spec.get("type"), _PLACEHOLDERS["string"])
+
+
+def example_placeholders(action: str) -> list[str]:
+    """The format examples' stand-ins (`<int>`, `"..."`) written in an Action. Such an Action is not
+    a valid call, and the calling step would otherwise fill the gaps with values of its own."""
+    return [p for p in dict.fromkeys(_PLACEHOLDERS.values()) if p in action]
 
 
 def describe_tool(tool: Tool) -> str:

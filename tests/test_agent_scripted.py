@@ -211,6 +211,25 @@ def test_placeholder_argument_is_not_run_and_the_model_is_told(registry, runner)
     assert "If another tool gives the value, call it first" in of(events, Observation)[0].text
 
 
+def test_an_action_copied_with_the_examples_typed_placeholders_is_not_sent_to_the_calling_step(registry, runner):
+    """`add(x=<int>, y=2)` is no call; the calling model would fill in a value of its own. The loop
+    says so without asking it, and the same copy twice in a row ends in a started Answer."""
+    engine, _, events = run(registry, runner, [
+        Reply("Action: add(x=<int>, y=2)"),
+        Reply('Action: lookup(key="a")'),
+        Reply("Action: add(x=10, y=2)"),
+        Reply("Answer: 12"),
+    ], redraws=0)
+    assert not any(c.adapter for c in engine.calls)
+    assert [(c.name, c.result) for c in of(events, ToolCall)] == [("lookup", "10"), ("add", "12")]
+    assert of(events, Observation)[0].text.startswith("Error: <int> is a placeholder copied from the format example")
+
+    engine, _, events = run(registry, runner, [Reply("Action: add(x=<int>, y=<int>)")] * 3 + [Reply(" unknown")],
+                            redraws=0)
+    assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")
+    assert of(events, ToolCall) == [] and of(events, Answer)[0].text == "unknown"
+
+
 def test_after_a_placeholder_the_model_finds_the_value_or_answers_from_what_it_knows(registry, runner):
     """The note names both ways on: a tool call that finds the value first, or an Answer from the
     model's own knowledge when no tool gives it. The next turn is the model's own, started as usual."""
