@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from .calling import CallingStep
@@ -25,7 +25,7 @@ from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
 from .followup import recent, refers_back
-from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers
+from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers, unrelated_call
 from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
@@ -66,6 +66,7 @@ class Grounding:
     known: set[float]
     warned: set[str]
     enabled: bool = True
+    texts: list[str] = field(default_factory=list)  # the question and the results so far
     answer_questioned: bool = False
 
     def question_answer(self, answer: str) -> str | None:
@@ -289,7 +290,8 @@ class Agent:
         redraws = [self.settings.redraws]  # left for this question
         restart: str | None = None  # how the next turn is started, where not the usual way
         thought_only = 0  # consecutive turns with neither an Action nor an Answer
-        grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding)
+        grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding,
+                              texts=[m["content"] for m in base[1:]])
         for step in range(1, self.settings.max_steps + 1):
             prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
             restart = None
@@ -532,6 +534,14 @@ class Agent:
                         "neither the question nor an observation. Use the values you have, get a missing one "
                         "with a tool, or write the Answer if the observations already answer the question.")
                 return ToolCall(step, name, arguments, None, note, 0.0)
+            drifted = unrelated_call(arguments, grounding.known, grounding.texts)
+            if drifted:
+                grounding.warned.add(key)  # asked once, as above
+                note = (f"{', '.join(drifted)} in {format_call(name, arguments)} "
+                        f"{'comes' if len(drifted) == 1 else 'come'} from neither the question nor an observation: "
+                        "this call is about something else. Call a tool with the question's own values, or write "
+                        "the Answer if the observations already answer the question.")
+                return ToolCall(step, name, arguments, None, note, 0.0)
         if self.approve is not None and not self.approve(name, arguments):
             return ToolCall(step, name, arguments, None, "the user declined to run this call", 0.0)
         outcome: CallResult = self.runner.call(name, arguments)
@@ -543,6 +553,9 @@ class Agent:
             seen[key] = outcome.text
             if grounding is not None:
                 grounding.known |= known_numbers([outcome.text])
+                grounding.texts.append(outcome.text)
             return ToolCall(step, name, shown_args, outcome.text, None, outcome.seconds, outcome.truncated_chars)
         seen[key] = f"Error: {outcome.text}"
+        if grounding is not None:
+            grounding.texts.append(outcome.text)  # an error may list the values that exist
         return ToolCall(step, name, shown_args, None, outcome.text, outcome.seconds, outcome.truncated_chars)

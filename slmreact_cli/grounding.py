@@ -6,10 +6,13 @@ grounded when it appears in the question, in an earlier question of the session 
 observation, possibly rounded, as a percentage, or as the mantissa or exponent of a number in
 scientific notation, or as a number word ("two", "dozen"). In a call, small integers (0 to 10) and
 powers of ten pass too: they are the usual constants of arithmetic (squares, halves, per cent).
-Anything else is reported, so the loop can ask the model where it came from.
+Anything else is reported, so the loop can ask the model where it came from. So is a call none of
+whose values relates to the question or the results (`unrelated_call`): a model that has drifted
+to another subject, such as a planet's mass in a letter-counting question.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any, Iterable, Iterator
@@ -92,3 +95,33 @@ def ungrounded_numbers(arguments: dict[str, Any], known: set[float]) -> list[str
             continue
         found.extend(s for s, v in items if not is_grounded(s, v, known))
     return list(dict.fromkeys(found))
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 2}
+
+
+def unrelated_call(arguments: dict[str, Any], known: set[float], texts: Iterable[str]) -> list[str]:
+    """The arguments' values when none of them comes from the question or an observation: a call
+    that has drifted to some other subject (a planet's mass in a letter-counting question). A word
+    of a text value is related when it and a word of the texts start alike ("EUR" and "euros"); a
+    number, as in `ungrounded_numbers`. Short codes, single letters, lists and objects are not judged."""
+    vocabulary = set().union(*(_words(t) for t in texts))
+    values, related = [], False
+    for value in arguments.values():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, (int, float)):
+            values.append(repr(value))
+            related |= is_grounded(repr(value), float(value), known)
+        elif isinstance(value, str):
+            words, numbers = _words(value), numbers_in(value)
+            if not words and not numbers:
+                related = True
+                continue
+            values.append(json.dumps(value, ensure_ascii=False))
+            related |= any(is_grounded(sp, v, known) for sp, v in numbers)
+            related |= any(v.startswith(w) or w.startswith(v) for w in words for v in vocabulary)
+        else:
+            related = True
+    return [] if related or not values else values

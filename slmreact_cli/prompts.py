@@ -71,6 +71,9 @@ def example_tools(registry: Registry) -> list[Tool]:
 
 
 def reasoning_system_prompt(registry: Registry) -> str:
+    """The examples' thoughts after an observation weigh the result against the question. Worded as
+    steps ("12 is only the first step"), they led small models to add a second step to one-step
+    questions (15% of 360, then "54 * 2")."""
     tools = "\n".join(describe_tool(t) for t in registry.tools.values())
     example = ""
     listed = example_tools(registry)
@@ -85,7 +88,7 @@ Thought: I need one fact.
 Action: {example_call(first)}
 PAUSE
 Observation: 12
-Thought: 12 answers the whole question.
+Thought: 12 is what the question asks for.
 Answer: The answer is 12.
 
 A question that takes two steps:
@@ -94,11 +97,11 @@ Thought: First I need the first fact.
 Action: {example_call(first)}
 PAUSE
 Observation: 12
-Thought: 12 is only the first step. Next I need the second fact, using 12.
+Thought: 12 is not yet what the question asks for; next I use 12.
 Action: {example_call(second)}
 PAUSE
 Observation: 30
-Thought: 30 answers the whole question.
+Thought: 30 is what the question asks for.
 Answer: The answer is 30."""
     return f"{REASONING_RULES}\n\nTools:\n{tools}{example}"
 

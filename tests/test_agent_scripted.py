@@ -230,6 +230,24 @@ def test_an_action_copied_with_the_examples_typed_placeholders_is_not_sent_to_th
     assert of(events, ToolCall) == [] and of(events, Answer)[0].text == "unknown"
 
 
+def test_a_call_that_drifts_to_another_subject_is_questioned_once(registry, runner):
+    """No value of lookup(key="banana") comes from the question or a result: the model is asked
+    about it instead of the call running; written again as it was, the call runs."""
+    _, _, events = run(registry, runner, [
+        Reply('Action: lookup(key="a")'),
+        Reply('Action: lookup(key="banana")'),
+        Reply("Answer: The value under a is 10"),
+    ], question="What is the value under the key a?")
+    first, drifted = of(events, ToolCall)
+    assert first.error is None
+    assert drifted.result is None and "this call is about something else" in drifted.error
+    assert of(events, Answer)[0].text.endswith("10")
+
+    _, _, events = run(registry, runner, [Reply('Action: lookup(key="banana")')] * 2 + [Reply("Answer: none")],
+                       question="What is the value under the key a?", redraws=0)
+    assert ["something else" in (c.error or "") for c in of(events, ToolCall)] == [True, False]
+
+
 def test_after_a_placeholder_the_model_finds_the_value_or_answers_from_what_it_knows(registry, runner):
     """The note names both ways on: a tool call that finds the value first, or an Answer from the
     model's own knowledge when no tool gives it. The next turn is the model's own, started as usual."""
@@ -423,7 +441,7 @@ def test_a_loop_of_the_same_failing_nested_call_is_ended_with_an_answer(registry
     """The inner call fails the same way each time; its repeats count toward the loop guard too."""
     bad = 'Action: calculate(expression="lookup(key=\'zzz\') * 2")'
     engine, _, events = run(registry, runner, [Reply(bad), Reply(bad), Reply(bad), Reply(" not available.")],
-                            redraws=0)
+                            redraws=0, question="What is twice the value under zzz?")
     assert of(events, Answer)[0].text == "not available."
     assert engine.calls[-1].messages[-1]["content"].endswith("Answer:")
 

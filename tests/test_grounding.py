@@ -1,5 +1,5 @@
 """Which numbers in a tool call or an Answer count as coming from the question or an observation."""
-from slmreact_cli.grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers
+from slmreact_cli.grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers, unrelated_call
 
 
 def test_numbers_are_read_with_separators_exponents_and_signs():
@@ -30,3 +30,23 @@ def test_number_words_count_and_answers_get_no_constants():
     known = known_numbers(["How many tents does one dollar buy? A dozen."])
     assert is_grounded("1", 1, known, constants=False) and is_grounded("12", 12, known, constants=False)
     assert not is_grounded("0", 0, known, constants=False) and is_grounded("0", 0, known)
+
+
+def test_a_call_none_of_whose_values_relates_to_the_question_or_results_is_unrelated():
+    question = ["How many times does the letter 'e' appear in 'the eleventh hour never ends'?"]
+    known = known_numbers(question)
+    assert unrelated_call({"planet": "Earth"}, known, question) == ['"Earth"']
+    assert unrelated_call({"base": "USD", "quote": "EUR"}, known, question) == ['"USD"', '"EUR"']
+    assert unrelated_call({"text": "the eleventh hour never ends", "letter": "e"}, known, question) == []
+
+
+def test_codes_that_start_like_a_question_word_numbers_and_short_values_relate():
+    question = ["How many Japanese yen would I get for 250 euros?", "156.25"]
+    known = known_numbers(question)
+    assert unrelated_call({"base": "EUR", "quote": "JPY"}, known, question) == []  # "EUR" starts "euros"
+    assert unrelated_call({"expression": "250 * 156.25"}, known, question) == []
+    assert unrelated_call({"expression": "sqrt(99)"}, known, question) == ['"sqrt(99)"']
+    assert unrelated_call({"from_unit": "kg", "to_unit": "lb"}, known, question) == []  # too short to judge
+    assert unrelated_call({}, known, question) == []
+    # a value an error listed ("known: Mercury, Venus") is related once that error is among the texts
+    assert unrelated_call({"planet": "Venus"}, known, [*question, "unknown planet; known: Mercury, Venus"]) == []
