@@ -437,9 +437,10 @@ class Agent:
         stand_ins = list(dict.fromkeys(p for a in actions for p in example_placeholders(a)))
         if not stand_ins or self.calling.from_action_text(list(actions)) is not None:
             return None
-        return (f"Error: {', '.join(stand_ins)} {'is a placeholder' if len(stand_ins) == 1 else 'are placeholders'} "
-                f"copied from the format example, not {'a value' if len(stand_ins) == 1 else 'values'}. Write the call with real values. If another tool "
-                "gives a value, call it first; if no tool does, write the Answer from what you know.")
+        one = len(stand_ins) == 1
+        return (f"Error: {', '.join(stand_ins)} {'is a placeholder' if one else 'are placeholders'} copied from the "
+                f"format example, not {'a value' if one else 'values'}. Write the call with real values. If another "
+                "tool gives a value, call it first; if no tool does, write the Answer from what you know.")
 
     @staticmethod
     def _only_repeats(actions: tuple[str, ...], calls: list[dict], earlier_actions: set[str],
