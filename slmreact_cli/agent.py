@@ -25,7 +25,7 @@ from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
 from .followup import recent, refers_back
-from .grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers, unrelated_call
+from .grounding import is_grounded, known_numbers, known_words, numbers_in, ungrounded_numbers, unrelated_call
 from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
@@ -66,7 +66,7 @@ class Grounding:
     known: set[float]
     warned: set[str]
     enabled: bool = True
-    texts: list[str] = field(default_factory=list)  # the question and the results so far
+    words: set[str] = field(default_factory=set)  # the words of the question and the results so far
     answer_questioned: bool = False
 
     def question_answer(self, answer: str) -> str | None:
@@ -113,6 +113,13 @@ _PLACEHOLDER = re.compile(r"^\s*(\.{2,}|…|<[^<>]*>|\?+|\[\s*\.\.\.\s*\]|\{\s*\
 def placeholder_arguments(arguments: dict) -> list[str]:
     """Names of string arguments whose value is only a stand-in."""
     return [k for k, v in arguments.items() if isinstance(v, str) and _PLACEHOLDER.match(v)]
+
+
+# How a call's questioned values (see grounding.py) are followed in the note to the model.
+_STRAY_ADVICE = (". Use the values you have, get a missing one with a tool, or write the Answer if the observations "
+                 "already answer the question.")
+_UNRELATED_ADVICE = (": this call is about something else. Call a tool with the question's own values, or write the "
+                     "Answer if the observations already answer the question.")
 
 
 def format_call(name: str, arguments: dict) -> str:
@@ -291,7 +298,7 @@ class Agent:
         restart: str | None = None  # how the next turn is started, where not the usual way
         thought_only = 0  # consecutive turns with neither an Action nor an Answer
         grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding,
-                              texts=[m["content"] for m in base[1:]])
+                              words=known_words(m["content"] for m in base[1:]))
         for step in range(1, self.settings.max_steps + 1):
             prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
             restart = None
@@ -527,21 +534,15 @@ class Agent:
                     "Do not repeat the call; use that result or write the Answer.")
             return ToolCall(step, name, arguments, None, note, 0.0, repeated=True)
         if grounding is not None and grounding.enabled and key not in grounding.warned:
-            stray = ungrounded_numbers(arguments, grounding.known)
-            if stray:
+            # numbers from nowhere first; failing those, a call none of whose values relates to anything
+            found, advice = ungrounded_numbers(arguments, grounding.known), _STRAY_ADVICE
+            if not found:
+                found, advice = unrelated_call(arguments, grounding.known, grounding.words), _UNRELATED_ADVICE
+            if found:
                 grounding.warned.add(key)  # asked once: a call written again as it was runs
-                listed = ", ".join(stray)
-                note = (f"{listed} in {format_call(name, arguments)} {'comes' if len(stray) == 1 else 'come'} from "
-                        "neither the question nor an observation. Use the values you have, get a missing one "
-                        "with a tool, or write the Answer if the observations already answer the question.")
-                return ToolCall(step, name, arguments, None, note, 0.0)
-            drifted = unrelated_call(arguments, grounding.known, grounding.texts)
-            if drifted:
-                grounding.warned.add(key)  # asked once, as above
-                note = (f"{', '.join(drifted)} in {format_call(name, arguments)} "
-                        f"{'comes' if len(drifted) == 1 else 'come'} from neither the question nor an observation: "
-                        "this call is about something else. Call a tool with the question's own values, or write "
-                        "the Answer if the observations already answer the question.")
+                verb = "comes" if len(found) == 1 else "come"
+                note = (f"{', '.join(found)} in {format_call(name, arguments)} {verb} from neither the question "
+                        f"nor an observation{advice}")
                 return ToolCall(step, name, arguments, None, note, 0.0)
         if self.approve is not None and not self.approve(name, arguments):
             return ToolCall(step, name, arguments, None, "the user declined to run this call", 0.0)
@@ -554,9 +555,9 @@ class Agent:
             seen[key] = outcome.text
             if grounding is not None:
                 grounding.known |= known_numbers([outcome.text])
-                grounding.texts.append(outcome.text)
+                grounding.words |= known_words([outcome.text])
             return ToolCall(step, name, shown_args, outcome.text, None, outcome.seconds, outcome.truncated_chars)
         seen[key] = f"Error: {outcome.text}"
         if grounding is not None:
-            grounding.texts.append(outcome.text)  # an error may list the values that exist
+            grounding.words |= known_words([outcome.text])  # an error may list the values that exist
         return ToolCall(step, name, shown_args, None, outcome.text, outcome.seconds, outcome.truncated_chars)

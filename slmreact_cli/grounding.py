@@ -97,16 +97,16 @@ def ungrounded_numbers(arguments: dict[str, Any], known: set[float]) -> list[str
     return list(dict.fromkeys(found))
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 2}
+def known_words(texts: Iterable[str]) -> set[str]:
+    """The words of the texts (letters only, three or more), lower-cased."""
+    return {w for text in texts for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 2}
 
 
-def unrelated_call(arguments: dict[str, Any], known: set[float], texts: Iterable[str]) -> list[str]:
+def unrelated_call(arguments: dict[str, Any], known: set[float], words: set[str]) -> list[str]:
     """The arguments' values when none of them comes from the question or an observation: a call
     that has drifted to some other subject (a planet's mass in a letter-counting question). A word
-    of a text value is related when it and a word of the texts start alike ("EUR" and "euros"); a
+    of a text value is related when it and one of `words` start alike ("EUR" and "euros"); a
     number, as in `ungrounded_numbers`. Short codes, single letters, lists and objects are not judged."""
-    vocabulary = set().union(*(_words(t) for t in texts))
     values, related = [], False
     for value in arguments.values():
         if isinstance(value, bool) or value is None:
@@ -115,13 +115,13 @@ def unrelated_call(arguments: dict[str, Any], known: set[float], texts: Iterable
             values.append(repr(value))
             related |= is_grounded(repr(value), float(value), known)
         elif isinstance(value, str):
-            words, numbers = _words(value), numbers_in(value)
-            if not words and not numbers:
+            own, numbers = known_words([value]), numbers_in(value)
+            if not own and not numbers:
                 related = True
                 continue
             values.append(json.dumps(value, ensure_ascii=False))
             related |= any(is_grounded(sp, v, known) for sp, v in numbers)
-            related |= any(v.startswith(w) or w.startswith(v) for w in words for v in vocabulary)
+            related |= any(v.startswith(w) or w.startswith(v) for w in own for v in words)
         else:
             related = True
     return [] if related or not values else values

@@ -1,5 +1,6 @@
 """Which numbers in a tool call or an Answer count as coming from the question or an observation."""
-from slmreact_cli.grounding import is_grounded, known_numbers, numbers_in, ungrounded_numbers, unrelated_call
+from slmreact_cli.grounding import (is_grounded, known_numbers, known_words, numbers_in, ungrounded_numbers,
+                                    unrelated_call)
 
 
 def test_numbers_are_read_with_separators_exponents_and_signs():
@@ -34,19 +35,20 @@ def test_number_words_count_and_answers_get_no_constants():
 
 def test_a_call_none_of_whose_values_relates_to_the_question_or_results_is_unrelated():
     question = ["How many times does the letter 'e' appear in 'the eleventh hour never ends'?"]
-    known = known_numbers(question)
-    assert unrelated_call({"planet": "Earth"}, known, question) == ['"Earth"']
-    assert unrelated_call({"base": "USD", "quote": "EUR"}, known, question) == ['"USD"', '"EUR"']
-    assert unrelated_call({"text": "the eleventh hour never ends", "letter": "e"}, known, question) == []
+    known, words = known_numbers(question), known_words(question)
+    assert unrelated_call({"planet": "Earth"}, known, words) == ['"Earth"']
+    assert unrelated_call({"base": "USD", "quote": "EUR"}, known, words) == ['"USD"', '"EUR"']
+    assert unrelated_call({"text": "the eleventh hour never ends", "letter": "e"}, known, words) == []
 
 
 def test_codes_that_start_like_a_question_word_numbers_and_short_values_relate():
     question = ["How many Japanese yen would I get for 250 euros?", "156.25"]
-    known = known_numbers(question)
-    assert unrelated_call({"base": "EUR", "quote": "JPY"}, known, question) == []  # "EUR" starts "euros"
-    assert unrelated_call({"expression": "250 * 156.25"}, known, question) == []
-    assert unrelated_call({"expression": "sqrt(99)"}, known, question) == ['"sqrt(99)"']
-    assert unrelated_call({"from_unit": "kg", "to_unit": "lb"}, known, question) == []  # too short to judge
-    assert unrelated_call({}, known, question) == []
+    known, words = known_numbers(question), known_words(question)
+    assert unrelated_call({"base": "EUR", "quote": "JPY"}, known, words) == []  # "EUR" starts "euros"
+    assert unrelated_call({"expression": "250 * 156.25"}, known, words) == []
+    assert unrelated_call({"expression": "sqrt(99)"}, known, words) == ['"sqrt(99)"']
+    assert unrelated_call({"from_unit": "kg", "to_unit": "lb"}, known, words) == []  # too short to judge
+    assert unrelated_call({}, known, words) == []
     # a value an error listed ("known: Mercury, Venus") is related once that error is among the texts
-    assert unrelated_call({"planet": "Venus"}, known, [*question, "unknown planet; known: Mercury, Venus"]) == []
+    assert unrelated_call({"planet": "Venus"}, known,
+                          known_words([*question, "unknown planet; known: Mercury, Venus"])) == []
