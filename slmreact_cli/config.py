@@ -66,6 +66,9 @@ class Profile(BaseModel):
     source: str = ""
     gguf_file: str | None = None
     adapter: str | None = None
+    # A LoRA on for reasoning turns only (a GGUF LoRA, llama.cpp engine); "bundled:<file>" names one
+    # shipped in slmreact_cli/adapters. The function-calling step never runs with it.
+    reasoning_adapter: str | None = None
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     quantize: Literal["none", "int8"] = "none"
     max_seq_length: int = Field(4096, gt=0)

@@ -38,3 +38,13 @@ def bundled(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"bundled folder {name!r} not found next to {here}")
+
+
+BUNDLED_PREFIX = "bundled:"
+
+
+def adapter_path(spec: str) -> Path:
+    """A profile's adapter file: "bundled:<file>" is one shipped in slmreact_cli/adapters."""
+    if spec.startswith(BUNDLED_PREFIX):
+        return Path(__file__).resolve().parent / "adapters" / spec.removeprefix(BUNDLED_PREFIX)
+    return Path(spec).expanduser()

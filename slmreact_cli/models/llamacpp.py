@@ -26,18 +26,36 @@ def available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
+def _load_lora(llm, path: str):
+    """A GGUF LoRA for this model; freed with the model."""
+    import llama_cpp
+
+    if not Path(path).is_file():
+        raise ModelError(f"LoRA adapter file not found: {path}")
+    lora = llama_cpp.llama_adapter_lora_init(llm._model.model, str(path).encode())
+    if not lora:
+        raise ModelError(f"llama.cpp cannot load the LoRA adapter {path} (a GGUF LoRA made for this model?)")
+    llm._stack.callback(llama_cpp.llama_adapter_lora_free, lora)
+    return lora
+
+
 class LlamaCppEngine(Engine):
     name = "llama.cpp"
     supports_grammar = True
 
-    def __init__(self, llm, *, model_id: str, has_adapter: bool, context_length: int,
+    def __init__(self, llm, *, model_id: str, context_length: int, loras: dict[bool, Any] | None = None,
                  states_folder: Path | None = None, model_key: str = ""):
+        """`loras` maps an adapter state (True: the function-calling step, False: reasoning) to the
+        LoRA applied in it; a state it does not name runs on the base weights."""
         super().__init__()
         self.llm = llm
         self.model_id = model_id
-        self.has_adapter = has_adapter
+        self.loras = dict(loras or {})
+        self.has_adapter = True in self.loras
+        self.has_reasoning_adapter = False in self.loras
         self.context_length = context_length
-        self._adapter_on = has_adapter  # llama.cpp applies a lora_path adapter at load
+        self._adapter_on = False
+        self._apply_loras(False)
         self.states = PromptStates(llm, model_key or model_id, states_folder)
         self._busy = threading.Lock()  # one user of the context at a time: a background warm-up, or a request
         self.last_prefix_source = ""  # how the system message's state was obtained: live/memory/disk/prefill
@@ -52,8 +70,8 @@ class LlamaCppEngine(Engine):
         self.prefix_cache_enabled = True
 
     @classmethod
-    def load(cls, gguf_path: str, *, adapter: str | None = None, max_seq_length: int = 4096,
-             threads: int | None = None) -> "LlamaCppEngine":
+    def load(cls, gguf_path: str, *, adapter: str | None = None, reasoning_adapter: str | None = None,
+             max_seq_length: int = 4096, threads: int | None = None) -> "LlamaCppEngine":
         if not available():
             raise EngineUnavailable('the llama.cpp engine needs llama-cpp-python: pip install "slmreact[fast]" '
                                     '(or set engine = "transformers")')
@@ -63,14 +81,16 @@ class LlamaCppEngine(Engine):
             raise ModelError(f"GGUF file not found: {gguf_path}")
         try:
             llm = Llama(model_path=gguf_path, n_ctx=max_seq_length, n_threads=threads or os.cpu_count() or 2,
-                        n_batch=512, lora_path=adapter, verbose=False)
+                        n_batch=512, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"llama.cpp cannot load {gguf_path}: {exc}") from None
+        loras = {state: _load_lora(llm, path) for state, path in ((True, adapter), (False, reasoning_adapter)) if path}
         from ..paths import cache_dir
 
-        return cls(llm, model_id=Path(gguf_path).name, has_adapter=bool(adapter), context_length=max_seq_length,
+        return cls(llm, model_id=Path(gguf_path).name, context_length=max_seq_length, loras=loras,
                    states_folder=cache_dir() / "prompt-states" / Path(gguf_path).stem,
-                   model_key=model_key(gguf_path, context=max_seq_length, adapter=adapter))
+                   model_key=model_key(gguf_path, context=max_seq_length, adapter=adapter,
+                                       reasoning_adapter=reasoning_adapter))
 
     def _token_id(self, text: str) -> int | None:
         ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
@@ -123,21 +143,27 @@ class LlamaCppEngine(Engine):
         and start from an empty context: states never cross adapter states."""
         if on == self._adapter_on:
             return
+        self.states.stash_live()
+        self._apply_loras(on)
+        self.llm.reset()
+
+    def _apply_loras(self, on: bool) -> None:
+        """Give the context the LoRA of adapter state `on`, or none."""
+        import ctypes
+
         import llama_cpp
 
-        self.states.stash_live()
-        ctx = self.llm._ctx.ctx
-        if on:
-            llama_cpp.llama_set_adapter_lora(ctx, self.llm._lora_adapter, self.llm.lora_scale)
-        else:
-            llama_cpp.llama_rm_adapter_lora(ctx, self.llm._lora_adapter)
+        lora = self.loras.get(on)
+        adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(lora) if lora else None
+        scales = (ctypes.c_float * 1)(1.0) if lora else None
+        if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1 if lora else 0, scales):
+            raise ModelError("llama.cpp could not set the LoRA adapter")
         self._adapter_on = on
-        self.llm.reset()
 
     # ---- generation ----------------------------------------------------------------------
     def warm(self, messages: Sequence[Message], *, adapter: bool = False, tools: list[dict] | None = None) -> None:
         with self._busy:
-            if self.has_adapter:
+            if self.loras:
                 self._switch_adapter(bool(adapter))
             self._bring_system_state(messages, tools)
 
@@ -156,7 +182,7 @@ class LlamaCppEngine(Engine):
                 sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
                 tools: list[dict] | None = None) -> Iterator[str | Usage]:
         timer = Timer()
-        if self.has_adapter:
+        if self.loras:
             self._switch_adapter(bool(adapter))
         prompt = self.encode(messages, tools)
         if len(prompt) + max_new_tokens > self.context_length:

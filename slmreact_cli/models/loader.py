@@ -6,6 +6,7 @@ from typing import Callable
 
 from ..config import Profile
 from ..errors import ModelError
+from ..paths import adapter_path
 from .base import Engine
 from .embedded import EMBEDDED, assemble
 
@@ -49,8 +50,9 @@ def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engin
             raise ModelError(f"profile {profile.name!r}: the llama.cpp engine needs a GGUF source")
         if progress:
             progress("loading model", 0, 1)
+        reasoning = str(adapter_path(profile.reasoning_adapter)) if profile.reasoning_adapter else None
         loaded = LlamaCppEngine.load(str(Path(source) / gguf_file), adapter=profile.adapter,
-                                     max_seq_length=profile.max_seq_length)
+                                     reasoning_adapter=reasoning, max_seq_length=profile.max_seq_length)
         if progress:
             progress("loading model", 1, 1)
         return loaded

@@ -136,15 +136,18 @@ def _read(path: Path) -> Snapshot:
         return Snapshot(data["tokens"].astype(np.int32), data["state"].tobytes(), int(data["seed"][0]))
 
 
-def model_key(gguf_path: str, *, context: int, adapter: str | None) -> str:
+def _file_id(path: str | None) -> str:
+    if not path:
+        return ""
+    p = Path(path)
+    return f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" if p.exists() else path
+
+
+def model_key(gguf_path: str, *, context: int, adapter: str | None, reasoning_adapter: str | None = None) -> str:
     """What a stored state depends on: the model file, llama.cpp's version, the context size and
-    the adapter file."""
+    the adapter files."""
     import llama_cpp
 
-    stat = Path(gguf_path).stat()
-    adapter_id = ""
-    if adapter:
-        a = Path(adapter)
-        adapter_id = f"{a.resolve()}:{a.stat().st_size}:{a.stat().st_mtime_ns}" if a.exists() else adapter
-    return f"{Path(gguf_path).resolve()}:{stat.st_size}:{stat.st_mtime_ns}|{llama_cpp.__version__}|{context}|{adapter_id}"
+    key = f"{_file_id(gguf_path)}|{llama_cpp.__version__}|{context}|{_file_id(adapter)}"
+    return key + (f"|{_file_id(reasoning_adapter)}" if reasoning_adapter else "")
 
