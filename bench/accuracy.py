@@ -1,7 +1,7 @@
 """Dev-set accuracy: slmreact `batch` against the original loop (../shared/seed_baseline.py), same tasks,
 same tools, same GGUF, run side by side. Writes bench/out/*.jsonl and the table in bench/RESULTS.md.
 
-Usage: python bench/accuracy.py [--models 0.5b 1.5b] [--no-baseline | --baseline-for 0.5b]
+Usage: python bench/accuracy.py [--models 0.5b 0.5b-no-adapter 1.5b] [--no-baseline | --baseline-for 0.5b]
                                [--extra-flags "--no-grammar"]
 """
 from __future__ import annotations
@@ -10,9 +10,14 @@ import argparse
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from common import MODELS, OUT, SHARED, gguf_path, machine, run_batch, score, write_section
+from common import MODELS, OUT, SHARED, gguf_path, machine, profile_variant, run_batch, score, write_section
+
+# Runs of a profile with a setting changed: (profile, changes).
+VARIANTS = {"0.5b-no-adapter": ("0.5b", {"reasoning_adapter": None})}
 
 KINDS = ["single", "chain2", "chain3", "parallel", "no_tool", "error"]
 
@@ -36,7 +41,7 @@ def row(label: str, summary: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", nargs="+", default=["0.5b", "1.5b"], choices=list(MODELS))
+    ap.add_argument("--models", nargs="+", default=["0.5b", "1.5b"], choices=[*MODELS, *VARIANTS])
     ap.add_argument("--tasks", default=str(SHARED / "dev_tasks.jsonl"))
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--baseline-for", nargs="+", choices=list(MODELS),
@@ -53,7 +58,13 @@ def main() -> None:
     for model in a.models:
         tag = f"{model}{'-' + a.label if a.label != 'slmreact' else ''}"
         out = OUT / f"slmreact-{tag}.jsonl"
-        run_batch(a.tasks, MODELS[model], out, extra=shlex.split(a.extra_flags))
+        if model in VARIANTS:
+            base, changes = VARIANTS[model]
+            with tempfile.TemporaryDirectory() as home:
+                env = profile_variant(MODELS[base], model, Path(home), **changes)
+                run_batch(a.tasks, model, out, extra=shlex.split(a.extra_flags), env=env)
+        else:
+            run_batch(a.tasks, MODELS[model], out, extra=shlex.split(a.extra_flags))
         lines.append(row(f"{a.label} {model} {a.extra_flags}".strip(), score(a.tasks, out)))
         if not a.no_baseline and model in (a.baseline_for or a.models):
             for lenient in (False, True):

@@ -26,6 +26,26 @@ def run_batch(tasks, profile: str, out: Path, tools: Path | None = SHARED / "eva
     return time.perf_counter() - start
 
 
+def _toml_value(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items() if v is not None) + "}"
+    return json.dumps(value)  # strings, numbers, booleans and lists are written alike in JSON and TOML
+
+
+def profile_variant(profile: str, name: str, folder: Path, **changes) -> dict:
+    """Environment for subprocesses in which profile `name` is `profile` with `changes` (None drops a
+    key), defined in a user config under `folder`; the model cache stays the real one."""
+    import os
+
+    from slmreact_cli.config import resolve_model
+    from slmreact_cli.paths import cache_dir
+
+    data = resolve_model(profile).model_copy(update=changes).model_dump(exclude_none=True, exclude={"name"})
+    (folder / "config").mkdir(parents=True, exist_ok=True)
+    (folder / "config" / "config.toml").write_text(f'[profiles]\n"{name}" = {_toml_value(data)}\n')
+    return {**os.environ, "SLMREACT_HOME": str(folder), "SLMREACT_CACHE_DIR": str(cache_dir())}
+
+
 def gguf_path(profile: str) -> Path:
     from slmreact_cli.config import resolve_model
     from slmreact_cli.models.embedded import EMBEDDED, assemble

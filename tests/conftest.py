@@ -21,11 +21,12 @@ def home(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def small_engine():
-    """The real embedded 0.5B on CPU, loaded once for the whole test session."""
+    """The real embedded 0.5B on CPU through transformers, base weights only, loaded once for the whole
+    test session."""
     from slmreact_cli.config import resolve_model
     from slmreact_cli.models.loader import load_engine
 
-    profile = resolve_model(SMALL_PROFILE).model_copy(update={"engine": "transformers"})
+    profile = resolve_model(SMALL_PROFILE).model_copy(update={"engine": "transformers", "reasoning_adapter": None})
     return load_engine(profile)
 
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from conftest import SMALL_PROFILE
 from slmreact_cli.calling import calls_schema
 from slmreact_cli.models.base import Sampling
 from slmreact_cli.tools import load_registry
@@ -92,3 +93,28 @@ def test_lora_adapter_switch(small_engine, tmp_path):
     assert off == base
     assert on != base
     assert on_again == on  # the adapter-on cache never served the adapter-off call, or the reverse
+
+
+def test_reasoning_adapter_from_gguf_is_on_for_reasoning_only(small_engine):
+    """The bundled GGUF LoRA, read into peft: it changes reasoning turns, while the function-calling
+    state runs on the base weights token for token."""
+    from slmreact_cli.config import resolve_model
+    from slmreact_cli.models.gguf_lora import read_gguf_lora
+    from slmreact_cli.models.hf import TransformersEngine
+    from slmreact_cli.paths import adapter_path
+    from slmreact_cli.prompts import reasoning_system_prompt
+    from slmreact_cli.tools import load_registry
+
+    lora = adapter_path(resolve_model(SMALL_PROFILE).reasoning_adapter)
+    config, state = read_gguf_lora(lora)
+    assert config.r == 8 and len(config.target_modules) == 7 and len(state) == 24 * 7 * 2
+    tuned = TransformersEngine.load(small_engine.model.name_or_path, reasoning_adapter=str(lora))
+    turn = [{"role": "system", "content": reasoning_system_prompt(load_registry(None))},
+            {"role": "user", "content": "Question: How many days are there from 2024-03-01 to 2024-07-19, "
+                                        "and what weekday is the later date?"},
+            {"role": "assistant", "content": "Thought:"}]
+    base = small_engine.generate(turn, stop=["PAUSE"], max_new_tokens=24).text
+    reasoning = tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24).text
+    assert reasoning != base
+    assert tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24, adapter=True).text == base
+    assert tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24).text == reasoning

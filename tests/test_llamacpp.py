@@ -97,3 +97,53 @@ def test_warm_up_prepares_the_system_prefix_for_the_first_request(engine):
                            {"role": "assistant", "content": "Thought:"}], stop=["PAUSE"], max_new_tokens=16)
     assert engine.last_prefix_source == "live"
     assert gen.usage.cached_tokens >= len(engine._system_tokens([system], None))
+
+
+def test_reasoning_adapter_is_on_for_reasoning_turns_only(engine):
+    """The bundled reasoning LoRA changes what the model writes in a reasoning turn; the function-
+    calling state runs on the base weights, token for token, and switching back restores the LoRA."""
+    from slmreact_cli.config import resolve_model
+    from slmreact_cli.paths import adapter_path
+    from slmreact_cli.prompts import reasoning_system_prompt
+
+    path = assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"])
+    lora = adapter_path(resolve_model("qwen2.5-coder-0.5b").reasoning_adapter)
+    tuned = LlamaCppEngine.load(str(path), reasoning_adapter=str(lora), max_seq_length=4096)
+    assert tuned.has_reasoning_adapter and not tuned.has_adapter
+    turn = [{"role": "system", "content": reasoning_system_prompt(load_registry(None))},
+            {"role": "user", "content": "Question: How many days are there from 2024-03-01 to 2024-07-19, "
+                                        "and what weekday is the later date?"},
+            {"role": "assistant", "content": "Thought:"}]
+
+
+    def run(e, adapter=False):
+        return e.generate(turn, stop=["PAUSE"], max_new_tokens=40, adapter=adapter).text
+
+    # Whole prompts evaluated afresh: a prefix evaluated in other batches can flip a near tie.
+    engine.prefix_cache_enabled = tuned.prefix_cache_enabled = False
+    try:
+        base, reasoning = run(engine), run(tuned)
+        assert reasoning != base
+        assert run(tuned, adapter=True) == base
+        assert run(tuned) == reasoning
+    finally:
+        engine.prefix_cache_enabled = True
+    # With the cache: the reasoning state comes back from memory after a calling-state turn, unchanged.
+    tuned.prefix_cache_enabled = True
+    tuned.states.folder = None
+    run(tuned)
+    live = run(tuned)
+    run(tuned, adapter=True)
+    assert run(tuned) == live and tuned.last_prefix_source == "memory"
+
+
+def test_missing_or_foreign_lora_file_is_a_model_error(tmp_path):
+    from slmreact_cli.errors import ModelError
+
+    path = str(assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"]))
+    with pytest.raises(ModelError, match="not found"):
+        LlamaCppEngine.load(path, reasoning_adapter=str(tmp_path / "missing.gguf"), max_seq_length=512)
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a gguf file")
+    with pytest.raises(ModelError, match="cannot load the LoRA adapter"):
+        LlamaCppEngine.load(path, reasoning_adapter=str(junk), max_seq_length=512)

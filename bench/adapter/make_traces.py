@@ -11,7 +11,7 @@ lookup whose result names the next one, a failed lookup, and questions no tool i
 Output: one JSON line per trace, {"system", "question", "segments": [[text, trained], ...]}; the
 segments concatenated are the assistant message, and `trained` marks the text the model writes.
 
-Usage: python bench/adapter/make_traces.py --n 3000 --out bench/adapter/data/traces.jsonl
+Usage: python bench/adapter/make_traces.py --n 4000 --out bench/adapter/data/traces.jsonl
 """
 from __future__ import annotations
 
@@ -322,7 +322,7 @@ class Patterns:
 
     def capitals_distance(self):
         r = self.rng
-        pairs = [tuple(p) for p in T._DISTANCE_KM]
+        pairs = [tuple(sorted(p)) for p in T._DISTANCE_KM]  # sorted: a frozenset's order varies by process
         a, b = r.choice(pairs)
         inverse = {v: k for k, v in T._CAPITAL.items()}
         x, y = inverse[a], inverse[b]
@@ -536,7 +536,7 @@ def make_trace(rng: random.Random) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(HERE / "data" / "traces.jsonl"))
     args = ap.parse_args()

@@ -130,13 +130,14 @@ class TransformersEngine(Engine):
     supports_grammar = True
 
     def __init__(self, model, tokenizer, *, model_id: str, device: str, has_adapter: bool = False,
-                 context_length: int = 4096):
+                 context_length: int = 4096, has_reasoning_adapter: bool = False):
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
         self.model_id = model_id
         self.device = device
-        self.has_adapter = has_adapter
+        self.has_adapter = has_adapter  # peft adapter "default": on for the function-calling step
+        self.has_reasoning_adapter = has_reasoning_adapter  # peft adapter "reasoning": on for reasoning turns
         self.context_length = context_length
         self._caches = {False: PrefixCache(), True: PrefixCache()}
         self._end_ids = self._collect_end_ids()
@@ -146,8 +147,9 @@ class TransformersEngine(Engine):
     # ---- loading -------------------------------------------------------------------------
     @classmethod
     def load(cls, source: str, *, gguf_file: str | None = None, gguf_sha256: str | None = None,
-             adapter: str | None = None, dtype: str = "auto", max_seq_length: int = 4096,
-             quantize: str | None = None, progress: LoadProgress | None = None) -> "TransformersEngine":
+             adapter: str | None = None, reasoning_adapter: str | None = None, dtype: str = "auto",
+             max_seq_length: int = 4096, quantize: str | None = None,
+             progress: LoadProgress | None = None) -> "TransformersEngine":
         torch = _torch()
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -180,6 +182,12 @@ class TransformersEngine(Engine):
                                                   local_files_only=local_files_only(adapter, "adapter"))
             except (OSError, ValueError) as exc:
                 raise ModelError(f"cannot load adapter {adapter!r}: {str(exc).splitlines()[0]}") from None
+        if reasoning_adapter:
+            if not Path(reasoning_adapter).is_file():
+                raise ModelError(f"LoRA adapter file not found: {reasoning_adapter}")
+            from .gguf_lora import add_gguf_lora
+
+            model = add_gguf_lora(model, reasoning_adapter, "reasoning")
         model.eval()
         if quantize:
             from .quantize import quantize_model
@@ -188,7 +196,8 @@ class TransformersEngine(Engine):
         if progress:
             progress("loading weights", 1, 1)
         return cls(model, tokenizer, model_id=source if not gguf_file else gguf_file, device=device,
-                   has_adapter=bool(adapter), context_length=max_seq_length)
+                   has_adapter=bool(adapter), context_length=max_seq_length,
+                   has_reasoning_adapter=bool(reasoning_adapter))
 
     def _collect_end_ids(self) -> set[int]:
         ids = set()
@@ -222,8 +231,14 @@ class TransformersEngine(Engine):
 
     # ---- generation ----------------------------------------------------------------------
     def _adapter_context(self, adapter: bool):
-        if self.has_adapter and not adapter:
-            return self.model.disable_adapter()
+        """The adapter of this state active: the profile's on for calling, the reasoning one on for
+        reasoning, and the base weights where a state has none."""
+        wanted = "default" if adapter and self.has_adapter else \
+            "reasoning" if not adapter and self.has_reasoning_adapter else None
+        if wanted is None:
+            return self.model.disable_adapter() if self.has_adapter or self.has_reasoning_adapter \
+                else contextlib.nullcontext()
+        self.model.set_adapter(wanted)
         return contextlib.nullcontext()
 
     def reset_cache(self) -> None:
@@ -238,7 +253,7 @@ class TransformersEngine(Engine):
         prompt_ids = self.encode(messages, tools)
         if len(prompt_ids) + max_new_tokens > self.context_length:
             max_new_tokens = max(1, self.context_length - len(prompt_ids))
-        state = bool(adapter and self.has_adapter)
+        state = bool(adapter) and (self.has_adapter or self.has_reasoning_adapter)  # one cache per weight set
         cache = self._caches[state]
         matcher = grammar.matcher() if grammar is not None else None
         generator = None

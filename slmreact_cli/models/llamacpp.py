@@ -32,7 +32,10 @@ def _load_lora(llm, path: str):
 
     if not Path(path).is_file():
         raise ModelError(f"LoRA adapter file not found: {path}")
-    lora = llama_cpp.llama_adapter_lora_init(llm._model.model, str(path).encode())
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    with suppress_stdout_stderr(disable=False):  # llama.cpp logs a line per tensor it keeps off the repacked buffers
+        lora = llama_cpp.llama_adapter_lora_init(llm._model.model, str(path).encode())
     if not lora:
         raise ModelError(f"llama.cpp cannot load the LoRA adapter {path} (a GGUF LoRA made for this model?)")
     llm._stack.callback(llama_cpp.llama_adapter_lora_free, lora)

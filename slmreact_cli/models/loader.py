@@ -38,6 +38,7 @@ def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engin
 
         return OpenAIEngine.load(profile)
     source, gguf_file, sha256 = _source(profile, progress)
+    reasoning = str(adapter_path(profile.reasoning_adapter)) if profile.reasoning_adapter else None
     engine = profile.engine
     if engine == "auto":
         from .llamacpp import available
@@ -50,7 +51,6 @@ def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engin
             raise ModelError(f"profile {profile.name!r}: the llama.cpp engine needs a GGUF source")
         if progress:
             progress("loading model", 0, 1)
-        reasoning = str(adapter_path(profile.reasoning_adapter)) if profile.reasoning_adapter else None
         loaded = LlamaCppEngine.load(str(Path(source) / gguf_file), adapter=profile.adapter,
                                      reasoning_adapter=reasoning, max_seq_length=profile.max_seq_length)
         if progress:
@@ -64,6 +64,7 @@ def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engin
     from .hf import TransformersEngine
 
     return TransformersEngine.load(source, gguf_file=gguf_file, gguf_sha256=sha256, adapter=profile.adapter,
-                                   dtype=profile.dtype, max_seq_length=profile.max_seq_length,
+                                   reasoning_adapter=reasoning, dtype=profile.dtype,
+                                   max_seq_length=profile.max_seq_length,
                                    quantize=None if profile.quantize == "none" else profile.quantize,
                                    progress=progress)
