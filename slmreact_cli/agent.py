@@ -25,7 +25,8 @@ from .errors import ModelError
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
 from .followup import recent, refers_back
-from .grounding import is_grounded, known_numbers, known_words, numbers_in, ungrounded_numbers, unrelated_call
+from .grounding import (dropped_exponents, is_grounded, known_numbers, known_words, numbers_in, scientific_numbers,
+                        ungrounded_numbers, unrelated_call)
 from .nesting import InnerCallFailed, find_nested, substitute, whole_call
 from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
@@ -67,14 +68,28 @@ class Grounding:
     warned: set[str]
     enabled: bool = True
     words: set[str] = field(default_factory=set)  # the words of the question and the results so far
+    scientific: dict[float, str] = field(default_factory=dict)  # results in scientific notation, by mantissa
     answer_questioned: bool = False
 
+    def learn(self, result: str) -> None:
+        self.known |= known_numbers([result])
+        self.words |= known_words([result])
+        self.scientific |= scientific_numbers([result])
+
     def question_answer(self, answer: str) -> str | None:
-        """The note for an Answer with numbers from nowhere, once per question: the second is final."""
+        """The note for an Answer with numbers from nowhere, or with a result's mantissa and not its
+        exponent (small models write "5.1971 kg" for 5.1971e+24), once per question: the second is final."""
+        if self.answer_questioned or not self.enabled:
+            return None
         stray = [s for s, v in numbers_in(answer) if not is_grounded(s, v, self.known, constants=False)]
-        if not stray or self.answer_questioned or not self.enabled:
+        dropped = dropped_exponents(answer, self.scientific)
+        if not stray and not dropped:
             return None
         self.answer_questioned = True
+        if dropped:
+            written, result = dropped[0]
+            return (f"Error: {written} in the Answer is {result} without its exponent. Write the Answer again "
+                    "with the number exactly as the observation gives it.")
         return (f"Error: {', '.join(dict.fromkeys(stray))} in the Answer comes from neither the question nor an "
                 "observation. Write the Answer again from the observations, or from your own knowledge if no tool "
                 "fits the question.")
@@ -297,8 +312,9 @@ class Agent:
         redraws = [self.settings.redraws]  # left for this question
         restart: str | None = None  # how the next turn is started, where not the usual way
         thought_only = 0  # consecutive turns with neither an Action nor an Answer
-        grounding = Grounding(known_numbers(m["content"] for m in base[1:]), set(), enabled=self.settings.grounding,
-                              words=known_words(m["content"] for m in base[1:]))
+        texts = [m["content"] for m in base[1:]]
+        grounding = Grounding(known_numbers(texts), set(), enabled=self.settings.grounding, words=known_words(texts),
+                              scientific=scientific_numbers(texts))
         for step in range(1, self.settings.max_steps + 1):
             prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
             restart = None
@@ -332,7 +348,7 @@ class Agent:
                     scratch += f"\n{observation_text(note)}"
                     restart = REANSWER_PREFIX
                     observations.append(note)
-                    yield Error(step, "the Answer has numbers found in no observation; asked the model again")
+                    yield Error(step, "the Answer's numbers do not match the observations; asked the model again")
                     yield Observation(step, note)
                     continue
                 if answer:
@@ -554,8 +570,7 @@ class Agent:
         if outcome.ok:
             seen[key] = outcome.text
             if grounding is not None:
-                grounding.known |= known_numbers([outcome.text])
-                grounding.words |= known_words([outcome.text])
+                grounding.learn(outcome.text)
             return ToolCall(step, name, shown_args, outcome.text, None, outcome.seconds, outcome.truncated_chars)
         seen[key] = f"Error: {outcome.text}"
         if grounding is not None:

@@ -89,6 +89,8 @@ class Profile(BaseModel):
     def _engine_needs(self) -> "Profile":
         if self.engine == "openai" and self.server is None:
             raise ValueError('engine = "openai" needs a [server] table with base_url and model')
+        if self.reasoning_adapter and self.engine in ("unsloth", "openai"):
+            raise ValueError(f'reasoning_adapter needs the llama.cpp or transformers engine, not "{self.engine}"')
         if self.engine != "openai" and not self.source:
             raise ValueError("source is required (an embedded model, a folder, a .gguf file or a hub id)")
         return self

@@ -6,7 +6,8 @@ grounded when it appears in the question, in an earlier question of the session 
 observation, possibly rounded, as a percentage, or as the mantissa or exponent of a number in
 scientific notation, or as a number word ("two", "dozen"). In a call, small integers (0 to 10) and
 powers of ten pass too: they are the usual constants of arithmetic (squares, halves, per cent).
-Anything else is reported, so the loop can ask the model where it came from. So is a call none of
+Anything else is reported, so the loop can ask the model where it came from; so is an Answer that
+gives a result's mantissa without its exponent (`dropped_exponents`). So is a call none of
 whose values relates to the question or the results (`unrelated_call`): a model that has drifted
 to another subject, such as a planet's mass in a letter-counting question.
 """
@@ -35,6 +36,29 @@ def numbers_in(text: str) -> list[tuple[str, float]]:
         except ValueError:  # an exponent too large for a float
             continue
     return found
+
+
+def scientific_numbers(texts: Iterable[str]) -> dict[float, str]:
+    """The numbers written in scientific notation, as {mantissa: spelling}."""
+    return {abs(float(m.group(1))): m.group(0) for text in texts for m in _number_matches(text) if m.group(2)}
+
+
+_POWER_OF_TEN = re.compile(r"\s*(?:[x×*·]|times)\s*10\s*(?:\^|\*\*)", re.IGNORECASE)
+
+
+def dropped_exponents(answer: str, scientific: dict[float, str]) -> list[tuple[str, str]]:
+    """(written, result) for each number of an Answer that is a result's mantissa without its exponent:
+    "5.1971 kg" after 5.1971e+24. Written with "× 10^24" after it, the exponent is there."""
+    text = _THOUSANDS.sub("", answer)
+    found = []
+    for match in _NUMBER.finditer(text):
+        if match.group(2) or _POWER_OF_TEN.match(text, match.end()):
+            continue
+        value = abs(float(match.group(0)))
+        tolerance = max(_half_unit(match.group(0), value), 1e-9 * value)
+        found += [(match.group(0), spelled) for mantissa, spelled in scientific.items()
+                  if abs(value - mantissa) <= tolerance]
+    return list(dict.fromkeys(found))
 
 
 _WORDS = {w: float(i) for i, w in enumerate(

@@ -38,7 +38,8 @@ def model_rows() -> list[dict[str, Any]]:
     rows = []
     for name, p in load_profiles().items():
         row: dict[str, Any] = {"name": name, "default": name == default, "engine": p.engine, "source": p.source,
-                               "adapter": p.adapter, "description": p.description}
+                               "adapter": p.adapter, "reasoning_adapter": p.reasoning_adapter,
+                               "description": p.description}
         embedded = EMBEDDED.get(p.embedded_file or "")
         if p.server is not None:
             row["source"] = p.server.base_url

@@ -77,7 +77,8 @@ def _model(state: ReplState, arg: str) -> None:
     p = state.session.profile
     engine = state.session.engine
     _say(state, f"{p.name}: {p.description or p.source}\nengine {engine.name} · source {p.source}"
-                f" · adapter {p.adapter or 'none'} · mode {p.mode} · grammar {'on' if state.session.settings.constrained else 'off'}"
+                f" · adapter {p.adapter or 'none'}"
+                f"{f' · reasoning adapter {p.reasoning_adapter}' if p.reasoning_adapter else ''} · mode {p.mode} · grammar {'on' if state.session.settings.constrained else 'off'}"
                 f" · context {engine.context_length} tokens")
 
 

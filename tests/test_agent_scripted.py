@@ -307,6 +307,19 @@ def test_an_answer_with_a_number_from_nowhere_is_asked_for_again_once(registry, 
     assert of(events, Answer)[0].text == "13"  # asked once only
 
 
+def test_an_answer_that_drops_a_results_exponent_is_asked_for_again_once(registry, runner):
+    engine, _, events = run(registry, runner, [
+        Reply('Action: calculate(expression="4.867e+24 + 3.301e+23")'),
+        Reply("Answer: The combined mass is 5.1971 kg."),
+        Reply(" 5.1971e+24.\nAnswer: The combined mass is 5.1971e+24 kg."),
+    ], question="What is 4.867e+24 kg plus 3.301e+23 kg?")
+    assert of(events, ToolCall)[0].result == "5.1971e+24"
+    assert of(events, Observation)[1].text == ("Error: 5.1971 in the Answer is 5.1971e+24 without its exponent. "
+                                               "Write the Answer again with the number exactly as the observation "
+                                               "gives it.")
+    assert of(events, Answer)[0].text == "The combined mass is 5.1971e+24 kg."
+
+
 def test_nested_tool_calls_in_a_string_argument_run_first(registry, runner):
     _, _, events = run(registry, runner, [
         Reply("Action: calculate(expression=\"lookup('b') * 2\")"),

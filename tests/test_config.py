@@ -12,6 +12,19 @@ def test_shipped_profiles():
     assert profiles["phi-3.5-mini-xlam"].adapter == "akshayballal/phi-3.5-mini-xlam-function-calling"
 
 
+def test_the_small_profile_ships_its_reasoning_adapter(home):
+    from slmreact_cli.paths import adapter_path
+
+    spec = load_profiles()["qwen2.5-coder-0.5b"].reasoning_adapter
+    assert spec.startswith("bundled:") and adapter_path(spec).is_file()
+    assert load_profiles()["qwen2.5-coder-1.5b"].reasoning_adapter is None
+    cfg = home / "config" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('[profiles.mine]\nsource = "x/y"\nengine = "unsloth"\nreasoning_adapter = "r.gguf"\n')
+    with pytest.raises(ConfigError, match="reasoning_adapter needs the llama.cpp or transformers engine"):
+        load_profiles()
+
+
 def test_default_is_the_embedded_1_5b(home):
     assert resolve_model(None).name == "qwen2.5-coder-1.5b"
 

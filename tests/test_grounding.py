@@ -1,6 +1,6 @@
 """Which numbers in a tool call or an Answer count as coming from the question or an observation."""
-from slmreact_cli.grounding import (is_grounded, known_numbers, known_words, numbers_in, ungrounded_numbers,
-                                    unrelated_call)
+from slmreact_cli.grounding import (dropped_exponents, is_grounded, known_numbers, known_words, numbers_in,
+                                    scientific_numbers, ungrounded_numbers, unrelated_call)
 
 
 def test_numbers_are_read_with_separators_exponents_and_signs():
@@ -52,3 +52,13 @@ def test_codes_that_start_like_a_question_word_numbers_and_short_values_relate()
     # a value an error listed ("known: Mercury, Venus") is related once that error is among the texts
     assert unrelated_call({"planet": "Venus"}, known,
                           known_words([*question, "unknown planet; known: Mercury, Venus"])) == []
+
+
+def test_an_answer_with_a_results_mantissa_alone_drops_its_exponent():
+    seen = scientific_numbers(["5.1971e+24", "and 12"])
+    assert seen == {5.1971: "5.1971e+24"}
+    assert dropped_exponents("The answer is 5.1971 kg.", seen) == [("5.1971", "5.1971e+24")]
+    assert dropped_exponents("About 5.2 kg.", seen) == [("5.2", "5.1971e+24")]
+    assert dropped_exponents("The answer is 5.1971e+24 kg.", seen) == []
+    assert dropped_exponents("It is 5.1971 × 10^24 kg, or 5.1971*10**24.", seen) == []
+    assert dropped_exponents("24 kg and 12 more", seen) == []
