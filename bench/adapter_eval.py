@@ -34,7 +34,8 @@ def main() -> None:
                 rows.setdefault(name, {})[label] = f"{o['passed']}/{o['n']} ({seconds / o['n']:.1f} s/task)"
                 print(name, label, rows[name][label], flush=True)
     labels = list(variants)
-    lines = [f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M')}, both rows of each set in this one run; "
+    lines = ["## The 0.5B with and without its reasoning adapter", "",
+             f"Machine: {machine()}. Run {time.strftime('%Y-%m-%d %H:%M')}, both rows of each set in this one run; "
              "seconds per task include loading the model once per set.", "",
              "| set | 0.5B " + " | 0.5B ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     lines += [f"| {name} | " + " | ".join(cells[label] for label in labels) + " |" for name, cells in rows.items()]
