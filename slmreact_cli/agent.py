@@ -71,10 +71,11 @@ class Grounding:
     scientific: dict[float, str] = field(default_factory=dict)  # results in scientific notation, by mantissa
     answer_questioned: bool = False
 
-    def learn(self, result: str) -> None:
-        self.known |= known_numbers([result])
-        self.words |= known_words([result])
-        self.scientific |= scientific_numbers([result])
+    def learn(self, texts: list[str]) -> None:
+        """Take in the question (and earlier exchanges) at the start, then each result as it arrives."""
+        self.known |= known_numbers(texts)
+        self.words |= known_words(texts)
+        self.scientific |= scientific_numbers(texts)
 
     def question_answer(self, answer: str) -> str | None:
         """The note for an Answer with numbers from nowhere, or with a result's mantissa and not its
@@ -312,9 +313,8 @@ class Agent:
         redraws = [self.settings.redraws]  # left for this question
         restart: str | None = None  # how the next turn is started, where not the usual way
         thought_only = 0  # consecutive turns with neither an Action nor an Answer
-        texts = [m["content"] for m in base[1:]]
-        grounding = Grounding(known_numbers(texts), set(), enabled=self.settings.grounding, words=known_words(texts),
-                              scientific=scientific_numbers(texts))
+        grounding = Grounding(set(), set(), enabled=self.settings.grounding)
+        grounding.learn([m["content"] for m in base[1:]])
         for step in range(1, self.settings.max_steps + 1):
             prefix = restart or (TURN_PREFIX if stuck < 2 else STUCK_PREFIX)
             restart = None
@@ -570,7 +570,7 @@ class Agent:
         if outcome.ok:
             seen[key] = outcome.text
             if grounding is not None:
-                grounding.learn(outcome.text)
+                grounding.learn([outcome.text])
             return ToolCall(step, name, shown_args, outcome.text, None, outcome.seconds, outcome.truncated_chars)
         seen[key] = f"Error: {outcome.text}"
         if grounding is not None:

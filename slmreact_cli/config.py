@@ -66,8 +66,8 @@ class Profile(BaseModel):
     source: str = ""
     gguf_file: str | None = None
     adapter: str | None = None
-    # A LoRA on for reasoning turns only (a GGUF LoRA, llama.cpp engine); "bundled:<file>" names one
-    # shipped in slmreact_cli/adapters. The function-calling step never runs with it.
+    # A LoRA on for reasoning turns only (a GGUF LoRA; llama.cpp and transformers engines);
+    # "bundled:<file>" names one shipped in slmreact_cli/adapters. The calling step never runs with it.
     reasoning_adapter: str | None = None
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     quantize: Literal["none", "int8"] = "none"

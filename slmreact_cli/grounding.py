@@ -49,13 +49,12 @@ _POWER_OF_TEN = re.compile(r"\s*(?:[x×*·]|times)\s*10\s*(?:\^|\*\*)", re.IGNOR
 def dropped_exponents(answer: str, scientific: dict[float, str]) -> list[tuple[str, str]]:
     """(written, result) for each number of an Answer that is a result's mantissa without its exponent:
     "5.1971 kg" after 5.1971e+24. Written with "× 10^24" after it, the exponent is there."""
-    text = _THOUSANDS.sub("", answer)
     found = []
-    for match in _NUMBER.finditer(text):
-        if match.group(2) or _POWER_OF_TEN.match(text, match.end()):
+    for match in _number_matches(answer):
+        if match.group(2) or _POWER_OF_TEN.match(match.string, match.end()):
             continue
         value = abs(float(match.group(0)))
-        tolerance = max(_half_unit(match.group(0), value), 1e-9 * value)
+        tolerance = _tolerance(match.group(0), value)
         found += [(match.group(0), spelled) for mantissa, spelled in scientific.items()
                   if abs(value - mantissa) <= tolerance]
     return list(dict.fromkeys(found))
@@ -92,6 +91,11 @@ def _half_unit(spelling: str, value: float) -> float:
     return 0.5 * 10 ** (math.floor(math.log10(abs(value))) - len(digits) + 1)
 
 
+def _tolerance(spelling: str, value: float) -> float:
+    """How far a number written as `spelling` may be from the number it stands for."""
+    return max(_half_unit(spelling, value), 1e-9 * value)
+
+
 def is_grounded(spelling: str, value: float, known: set[float], constants: bool = True) -> bool:
     """`constants`: small integers and powers of ten pass (arithmetic in a call). An Answer is held
     to what was observed: its "0" or "3" counts only where the question or a result has it."""
@@ -100,7 +104,7 @@ def is_grounded(spelling: str, value: float, known: set[float], constants: bool 
         return True
     if constants and value > 0 and math.log10(value) == int(math.log10(value)):
         return True
-    tolerance = max(_half_unit(spelling, value), 1e-9 * value)
+    tolerance = _tolerance(spelling, value)
     return any(abs(value - candidate) <= tolerance
                for k in known for candidate in (k, k / 100, k * 100))  # as written, rounded, or per cent
 
