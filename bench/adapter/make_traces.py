@@ -53,6 +53,37 @@ UNKNOWN = {"mountain": ["Mount Pell", "Cinder Horn"], "river": ["Oxbow", "Lark R
            "country": ["Maravia", "Ostland"], "book": ["Paper Tides"]}
 
 
+# One lookup answers the question: (table, tool, argument, question(s), first thought, last thought, answer).
+SINGLE_LOOKUPS = {
+    "mountain": (T._HEIGHT_M, "get_mountain_height", "mountain", ["How tall is {x}?", "What is the height of {x}?"],
+                 "I need the height of {x}.", "{x} is {v} m high, which is what the question asks for.",
+                 "{x} is {v} metres tall."),
+    "river": (T._RIVER_KM, "get_river_length", "river", ["How long is the {x} river?"], "I need the length of the {x}.",
+              "The {x} is {v} km long; that answers the question.", "The {x} is {v} km long."),
+    "tower": (T._TOWER_FT, "get_tower_height", "tower", ["How high is {x} in feet?"],
+              "I need the height of {x}; the tool gives feet.", "{x} is {v} ft high, already in feet, so I can answer.",
+              "{x} is {v} feet high."),
+    "employees": (T._EMPLOYEES, "get_employee_count", "company",
+                  ["How many people work at {x}?", "How many employees does {x} have?"],
+                  "I need the number of employees of {x}.", "{x} employs {v} people; that is the answer.",
+                  "{x} has {v} employees."),
+    "ceo": (T._CEO, "get_ceo", "company", ["Who runs {x}?"], "I need the chief executive of {x}.",
+            "The chief executive of {x} is {v}; that answers the question.", "{v} runs {x}."),
+    "capital": (T._CAPITAL, "get_capital", "country", ["What is the capital of {x}?"],
+                "{x} is not a country I know, so I look up its capital.",
+                "The capital of {x} is {v}, which is what the question asks for.", "The capital of {x} is {v}."),
+    "pages": (T._PAGES, "get_page_count", "title", ["How many pages does '{x}' have?"],
+              "I need the page count of '{x}'.",
+              "'{x}' has {v} pages; that is the answer.", "'{x}' has {v} pages."),
+    "temp": (T._TEMP_C, "get_temperature", "city", ["What is the temperature in {x} right now, in Celsius?"],
+             "I need the current temperature in {x}.", "It is {v} degrees Celsius in {x}, which is what the question "
+             "asks for.", "It is {v} °C in {x}."),
+    "launch": (T._LAUNCH, "get_launch_date", "product", ["When did the {x} go on sale?"],
+               "I need the launch date of the {x}.", "The {x} went on sale on {v}; that answers the question.",
+               "The {x} went on sale on {v}."),
+}
+
+
 class Trace:
     """Builds one trace step by step, running every call for real."""
 
@@ -129,56 +160,13 @@ class Patterns:
 
     # ---- patterns: each returns a finished trace dict ----
     def single_lookup(self):
-        r = self.rng
-        kind = r.choice(["mountain", "river", "tower", "employees", "ceo", "capital", "pages", "temp", "launch"])
-        if kind == "mountain":
-            m = self.pick(T._HEIGHT_M)
-            q = r.choice([f"How tall is {m}?", f"What is the height of {m}?"])
-            t = Trace(r, q, ["get_mountain_height"])
-            v = t.step(f"I need the height of {m}.", [("get_mountain_height", {"mountain": m})])[0]
-            return t.answer(f"{m} is {v} m high, which is what the question asks for.", f"{m} is {v} metres tall.")
-        if kind == "river":
-            x = self.pick(T._RIVER_KM)
-            t = Trace(r, f"How long is the {x} river?", ["get_river_length"])
-            v = t.step(f"I need the length of the {x}.", [("get_river_length", {"river": x})])[0]
-            return t.answer(f"The {x} is {v} km long; that answers the question.", f"The {x} is {v} km long.")
-        if kind == "tower":
-            x = self.pick(T._TOWER_FT)
-            t = Trace(r, f"How high is {x} in feet?", ["get_tower_height"])
-            v = t.step(f"I need the height of {x}; the tool gives feet.", [("get_tower_height", {"tower": x})])[0]
-            return t.answer(f"{x} is {v} ft high, already in feet, so I can answer.", f"{x} is {v} feet high.")
-        if kind == "employees":
-            c = self.pick(T._EMPLOYEES)
-            t = Trace(r, r.choice([f"How many people work at {c}?", f"How many employees does {c} have?"]),
-                      ["get_employee_count"])
-            v = t.step(f"I need the number of employees of {c}.", [("get_employee_count", {"company": c})])[0]
-            return t.answer(f"{c} employs {v} people; that is the answer.", f"{c} has {v} employees.")
-        if kind == "ceo":
-            c = self.pick(T._CEO)
-            t = Trace(r, f"Who runs {c}?", ["get_ceo"])
-            v = t.step(f"I need the chief executive of {c}.", [("get_ceo", {"company": c})])[0]
-            return t.answer(f"The chief executive of {c} is {v}; that answers the question.", f"{v} runs {c}.")
-        if kind == "capital":
-            c = self.pick(T._CAPITAL)
-            t = Trace(r, f"What is the capital of {c}?", ["get_capital"])
-            v = t.step(f"{c} is not a country I know, so I look up its capital.", [("get_capital", {"country": c})])[0]
-            return t.answer(f"The capital of {c} is {v}, which is what the question asks for.",
-                            f"The capital of {c} is {v}.")
-        if kind == "pages":
-            b = self.pick(T._PAGES)
-            t = Trace(r, f"How many pages does '{b}' have?", ["get_page_count"])
-            v = t.step(f"I need the page count of '{b}'.", [("get_page_count", {"title": b})])[0]
-            return t.answer(f"'{b}' has {v} pages; that is the answer.", f"'{b}' has {v} pages.")
-        if kind == "temp":
-            c = self.pick(T._TEMP_C)
-            t = Trace(r, f"What is the temperature in {c} right now, in Celsius?", ["get_temperature"])
-            v = t.step(f"I need the current temperature in {c}.", [("get_temperature", {"city": c})])[0]
-            return t.answer(f"It is {v} degrees Celsius in {c}, which is what the question asks for.",
-                            f"It is {v} °C in {c}.")
-        p = self.pick(T._LAUNCH)
-        t = Trace(r, f"When did the {p} go on sale?", ["get_launch_date"])
-        v = t.step(f"I need the launch date of the {p}.", [("get_launch_date", {"product": p})])[0]
-        return t.answer(f"The {p} went on sale on {v}; that answers the question.", f"The {p} went on sale on {v}.")
+        kind = self.rng.choice(list(SINGLE_LOOKUPS))
+        table, tool, arg, questions, thought, done, answer = SINGLE_LOOKUPS[kind]
+        x = self.pick(table)
+        question = questions[0] if len(questions) == 1 else self.rng.choice(questions)
+        t = Trace(self.rng, question.format(x=x), [tool])
+        v = t.step(thought.format(x=x), [(tool, {arg: x})])[0]
+        return t.answer(done.format(x=x, v=v), answer.format(x=x, v=v))
 
     def single_arithmetic(self):
         r = self.rng
