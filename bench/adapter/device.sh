@@ -1,25 +1,63 @@
 #!/usr/bin/env bash
-# Steps run on the GPU machine (one warm machine, several calls): it has torch, transformers and peft,
-# but no network and no gguf package. The GGUF travels in pieces (bench/gpu/split_model.sh makes
-# .gpu/pieces-NN), the gguf wheel in .gpu/w2/, the tokenized traces in .gpu/data/ (all ignored by git).
-#   bash bench/adapter/device.sh receive            # once per piece: keep it in /tmp/gguf
-#   bash bench/adapter/device.sh train [ARGS...]    # reassemble, verify SHA-256, train; adapters to $OUT
+# Steps run on the GPU machine (one warm machine, several calls). It has torch, transformers and peft
+# but no network and no gguf package: the GGUF travels in pieces (bench/adapter/split_model.sh makes
+# .gpu/MODEL-NN/), the gguf wheel in .gpu/w2/, the tokenized traces in .gpu/data/ (all ignored by git).
+#   bash bench/adapter/device.sh receive                 # after each transfer: pieces into /tmp/gguf-MODEL
+#   bash bench/adapter/device.sh start MODEL [ARGS...]   # reassemble, verify SHA-256, train in the background
+#   bash bench/adapter/device.sh wait MODEL [SECONDS]    # follow the log; when done, adapters to $OUT
+#   bash bench/adapter/device.sh train MODEL [ARGS...]   # start and wait in one call
+# MODEL is 0.5b or 1.5b; ARGS go to train_lora.py (--epochs, --lr, --rank, --batch-tokens ...).
 set -euo pipefail
-SHA=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+declare -A SHA=([0.5b]=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+                [1.5b]=cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046)
+out=${OUT:-/tmp/out}
+
+receive() {
+  local dir model
+  for dir in .gpu/0.5b-[0-9]* .gpu/1.5b-[0-9]*; do
+    [ -d "$dir" ] || continue
+    model=${dir#.gpu/}; model=${model%-*}
+    mkdir -p "/tmp/gguf-$model" && mv "$dir"/piece-* "/tmp/gguf-$model/" && rmdir "$dir"
+  done
+  ls /tmp/gguf-* 2>/dev/null | tr '\n' ' '; echo
+}
+
+start() {
+  local model=$1; shift
+  [ -d /tmp/site/gguf ] || python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/w2/*.whl
+  local file=/tmp/m-$model/qwen2.5-coder-$model-instruct-q4_k_m.gguf
+  mkdir -p "/tmp/m-$model"
+  cat "/tmp/gguf-$model"/piece-* > "$file"
+  echo "${SHA[$model]}  $file" | sha256sum -c -
+  rm -rf "/tmp/adapter-$model" && mkdir -p "/tmp/adapter-$model"
+  cp ".gpu/data/traces-$model.npz" "/tmp/adapter-$model/traces.npz"
+  cp bench/adapter/train_lora.py "/tmp/adapter-$model/"
+  setsid nohup env PYTHONPATH=/tmp/site python3 "/tmp/adapter-$model/train_lora.py" --gguf "$file" \
+    --data "/tmp/adapter-$model/traces.npz" --out "/tmp/adapter-$model/out" "$@" \
+    > "/tmp/adapter-$model/log" 2>&1 < /dev/null &
+  echo "training $model in the background (pid $!)"
+}
+
+wait_for() {
+  local model=$1 limit=${2:-540} dir=/tmp/adapter-$1 waited=0
+  while [ ! -e "$dir/out/train_log.json" ] && [ "$waited" -lt "$limit" ]; do sleep 10; waited=$((waited + 10)); done
+  tail -n 4 "$dir/log"
+  [ -e "$dir/out/train_log.json" ] || { echo "still training"; return 0; }
+  mkdir -p "$out/$model"
+  cp "$dir/out/train_log.json" "$dir/log" "$out/$model/"
+  local epoch
+  for epoch in "$dir"/out/epoch*; do
+    # one tar per epoch, split so that every file stays under the 16 MiB a fetched file may have
+    tar -C "$dir/out" -cf - "$(basename "$epoch")" | split -b 15M -d -a 1 - "$out/$model/$(basename "$epoch").tar."
+  done
+  ls -la "$out/$model"
+}
+
 case "${1:-}" in
-  receive)
-    mkdir -p /tmp/gguf
-    for f in .gpu/pieces-*/piece-*; do [ -e "$f" ] && cp "$f" /tmp/gguf/; done
-    ls /tmp/gguf
-    ;;
-  train)
-    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/w2/*.whl
-    cat /tmp/gguf/piece-* > /tmp/model.gguf
-    echo "$SHA  /tmp/model.gguf" | sha256sum -c -
-    mkdir -p /tmp/m && mv /tmp/model.gguf /tmp/m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
-    PYTHONPATH=/tmp/site python3 bench/adapter/train_lora.py --gguf /tmp/m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf \
-      --data .gpu/data/traces.npz --out "${OUT:-/tmp/out}/adapter" "${@:2}"
-    rm -f "${OUT:-/tmp/out}"/adapter/*/README.md
-    ;;
-  *) echo "usage: device.sh receive|train" >&2; exit 2 ;;
+  receive) receive ;;
+  start) start "${@:2}" ;;
+  wait) wait_for "${@:2}" ;;
+  train) start "${@:2}" && wait_for "$2" 560 ;;
+  *) echo "usage: device.sh receive|start MODEL|wait MODEL|train MODEL" >&2; exit 2 ;;
 esac

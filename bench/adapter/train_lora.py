@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-tokens", type=int, default=16384)
     ap.add_argument("--max-steps", type=int, default=0, help="stop early (a smoke test)")
+    ap.add_argument("--no-checkpointing", action="store_true",
+                    help="keep activations instead of recomputing them: faster where GPU memory is ample")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -69,8 +71,9 @@ def main() -> None:
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=dtype)
     model.to(args.device)
     print(f"loaded in {time.time() - t0:.0f} s", flush=True)
-    model.gradient_checkpointing_enable()
-    model.enable_input_require_grads()
+    if not args.no_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
     model = get_peft_model(model, LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.05,
                                              target_modules=PROJECTIONS, task_type="CAUSAL_LM"))
     model.print_trainable_parameters()
