@@ -77,7 +77,11 @@ def test_parse_action_forms():
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_any_text_parses_to_a_value(text):
-    assert parse_calls(text, PARAMS).ok in (True, False)
+    result = parse_calls(text, PARAMS)
+    if result.ok:
+        assert all(isinstance(c["name"], str) and isinstance(c["arguments"], dict) for c in result.calls)
+    else:
+        assert result.error, "a failed parse says why"
     parse_reply(text)
     parse_action(text, PARAMS)
 
