@@ -6,7 +6,7 @@ from typing import Callable
 
 from ..config import Profile
 from ..errors import ModelError
-from ..paths import adapter_path
+from .adapter_files import verified_adapter
 from .base import Engine
 from .embedded import EMBEDDED, assemble
 
@@ -38,7 +38,7 @@ def load_engine(profile: Profile, progress: LoadProgress | None = None) -> Engin
 
         return OpenAIEngine.load(profile)
     source, gguf_file, sha256 = _source(profile, progress)
-    reasoning = str(adapter_path(profile.reasoning_adapter)) if profile.reasoning_adapter else None
+    reasoning = str(verified_adapter(profile.reasoning_adapter)) if profile.reasoning_adapter else None
     engine = profile.engine
     if engine == "auto":
         from .llamacpp import available
