@@ -323,10 +323,10 @@ class Builder:
         a, b = self.pick(2)
         if self.rng.random() < 0.5:
             m = d.main
+            while a[m.field] == b[m.field]:
+                a, b = self.pick(2)
             if a[m.field] < b[m.field]:
                 a, b = b, a
-            if a[m.field] == b[m.field]:
-                return self.single()
             self.question = self.say("How much greater is the {l} of {e} {a} than that of {e} {b}?",
                                      "By how many {u} does the {l} of {e} {a} exceed the {l} of {e} {b}?",
                                      l=m.label, e=d.entity, a=a["id"], b=b["id"], u=self.unit(m.unit))
