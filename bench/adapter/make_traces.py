@@ -588,7 +588,9 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w") as fh:
         for _ in range(args.n):
-            trace = make_trace(rng) if rng.random() < args.legacy_share else domain_trace(rng)
+            share = args.legacy_share  # 0 or 1 draw nothing extra: --legacy-share 1 gives the original corpus
+            legacy = share >= 1 or (0 < share and rng.random() < share)
+            trace = make_trace(rng) if legacy else domain_trace(rng)
             fh.write(json.dumps(trace, ensure_ascii=False) + "\n")
     print(f"wrote {args.n} traces to {args.out}", file=sys.stderr)
 

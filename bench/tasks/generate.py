@@ -346,7 +346,7 @@ class Builder:
                                [(self.tool("other"), {"ident": a["id"]}), (self.tool("other"), {"ident": b["id"]})])
         (v,) = self.run.step(f"They are {fmt(va)} and {fmt(vb)} {o.unit}. Next I add them.",
                              [("add_values", {"values": [va, vb]})])
-        return self.finish("combine", ["sum", "similar_tools"], v, "number",
+        return self.finish("combine", ["sum", "similar_tools", "list_arg"], v, "number",
                            f"Together they have {fmt(v)} {o.unit}; that answers the question.",
                            f"The combined {o.label} is {fmt(v)} {o.unit}.")
 
