@@ -8,11 +8,12 @@ and for no-tool questions how many were answered without a call. The test split 
 release candidate; every choice is made on validation.
 
 Outputs: bench/out/split-<split>-<label>.jsonl (results) and .json (summary); --section writes the
-table into bench/RESULTS.md between markers.
+table into bench/RESULTS.md between markers. --followups also runs the split's two-question
+conversations (bench/tasks/data/followups_<split>.jsonl), each in one session, scoring the second answer.
 
 Usage: python bench/split_eval.py --split validation --models 0.5b [--mode react] [--limit 5]
                                  [--kinds single error] [--baseline] [--extra-flags "--no-grammar"]
-                                 [--section split-validation]
+                                 [--followups] [--section split-validation]
 """
 from __future__ import annotations
 
@@ -142,6 +143,46 @@ def evaluate(label: str, tasks: list[dict], results: list[dict], tag: str) -> li
     return lines
 
 
+def shared_scorer():
+    """../shared/score.py as a module, for scoring answers one by one."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("shared_score", SHARED / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_followups(split: str, profile: str, mode: str | None, out: Path) -> list[str]:
+    """Each two-question conversation in one session (fresh history) with its tool set; the second
+    answer is scored. Returns the table lines."""
+    from slmreact_cli.events import Answer
+    from slmreact_cli.session import SessionOptions, open_session
+
+    scorer = shared_scorer()
+    convs = [json.loads(line) for line in open(DATA / f"followups_{split}.jsonl") if line.strip()]
+    rows = []
+    for tools, group in groups(convs).items():
+        options = SessionOptions(model=profile, tools=[str(ROOT / p) for p in tools], log=False, mode=mode)
+        with open_session(options) as session:
+            for conv in group:
+                session.agent.reset()
+                answers = []
+                for question in conv["questions"]:
+                    got: list[str] = []
+                    session.ask(question, lambda e: got.append(e.text) if isinstance(e, Answer) else None)
+                    answers.append(got[0] if got else None)
+                rows.append({"id": conv["id"], "kind": conv["kind"], "answers": answers,
+                             "correct": scorer.check_answer(conv, answers[-1] or "")})
+    write_jsonl(out, rows)
+    kinds = sorted({r["kind"] for r in rows})
+    lines = ["| follow-up kind | second answer right |", "|---|---|"]
+    for kind in kinds + ["overall"]:
+        group = [r for r in rows if kind in ("overall", r["kind"])]
+        lines.append(f"| {kind} | {sum(r['correct'] for r in group)}/{len(group)} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="validation", choices=["train", "validation", "test"])
@@ -152,6 +193,7 @@ def main() -> None:
     ap.add_argument("--kinds", nargs="+", choices=KINDS)
     ap.add_argument("--limit", type=int, default=0, help="only N tasks, spread over kinds (a smoke run)")
     ap.add_argument("--baseline", action="store_true", help="also run the original loop (0.5b / 1.5b only)")
+    ap.add_argument("--followups", action="store_true", help="also run the split's two-question conversations")
     ap.add_argument("--section", help="write the tables into bench/RESULTS.md under this marker name")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -167,6 +209,9 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         results = run_slmreact(tasks, profile, work, extra)
         lines += evaluate(f"slmreact {model} {' '.join(extra)}".strip(), tasks, results, tag) + [""]
+        if a.followups:
+            lines += [f"**follow-ups, slmreact {model}**", "",
+                      *run_followups(a.split, profile, a.mode, OUT / f"split-{tag}-followups.jsonl"), ""]
         if a.baseline and model in MODELS:
             base = run_baseline(tasks, model, work)
             lines += evaluate(f"original loop {model}", tasks, base, f"{a.split}-{model}-baseline") + [""]

@@ -163,3 +163,21 @@ def test_adapter_corpus_names_no_validation_or_test_tool():
         text = trace["system"] + trace["question"] + "".join(s for s, _ in trace["segments"])
         assert trace["domain"] in specs.SPLITS["train"]
         assert not any(name in text for name in held)
+
+
+@pytest.mark.parametrize("split", ["validation", "test"])
+def test_followups_are_generated_and_reexecuted(split):
+    lines = [json.loads(line) for line in open(TASKS / "data" / f"followups_{split}.jsonl") if line.strip()]
+    assert lines == G.generate_followups(split, G.FOLLOWUPS[split])
+    for conv in lines:
+        assert len(conv["questions"]) == 2 and conv["domain"] in specs.SPLITS[split]
+        funcs = {}
+        for path in conv["tools"]:
+            mod = G.module(path)
+            funcs.update({n: getattr(mod, n) for n in mod.__all__})
+        results = [G.fmt(funcs[n](**a)) for step in conv["expected"]["plan"] for n, a in step]
+        assert results == [r for step in conv["expected"]["results"] for r in step]
+        if conv["check"] == "number":
+            assert G.fmt(conv["answer"]) == results[-1]
+        else:
+            assert conv["answer"] in results[-1]

@@ -9,6 +9,9 @@ tools), the plan, and what score.py needs (`answer`, `check`, `tolerance`).
 
 The same `Task` objects, with their thoughts, feed the adapter traces (bench/adapter/make_traces.py).
 
+Follow-up conversations (two questions, the second referring to the first answer) go to
+data/followups_<split>.jsonl for validation and test.
+
 Usage: python bench/tasks/generate.py [--split validation test train] [--per-kind N] [--seed 0]
 """
 from __future__ import annotations
@@ -33,6 +36,7 @@ from slmreact_cli.worker import result_text  # noqa: E402
 
 KINDS = ["single", "chain2", "chain3", "combine", "parallel", "list", "currency", "nested", "no_tool", "error"]
 PER_KIND = {"validation": 8, "test": 12, "train": 40}
+FOLLOWUPS = {"validation": 9, "test": 12}  # two-question conversations per split
 ARITH = "bench/tasks/arith.py"
 NOT_AVAILABLE = ["not", "unknown", "unavailable", "unable", "cannot", "can't", "couldn't", "don't", "doesn't",
                  "isn't", "wasn't", "didn't", "invalid", "n/a", "nonexistent", "unrecognized", "no data",
@@ -524,6 +528,45 @@ def generate(split: str, per_kind: int, seed: int = 0) -> list[dict]:
     return lines
 
 
+def followup(rng: random.Random, split: str, domain: str) -> dict:
+    """A two-question conversation whose second question refers to the first answer ("that", "its").
+    Both answers are executed; the second is the one scored."""
+    keys = SPLITS[split]
+    b = Builder(rng, BY_KEY[domain], split, rng.choice([k for k in keys if k != domain]))
+    d, (r,) = b.d, b.pick()
+    (v,) = b.run.step("", [(b.tool("main"), {"ident": r["id"]})])
+    first = b.say("What is the {l} of {e} {i}?", "Give me the {l} of {e} {i}.", l=d.main.label, e=d.entity,
+                  i=r["id"])
+    variant = rng.choice(["unit", "percent", "partner"])
+    if variant == "unit":
+        second = f"And what is that in {b.unit(d.main.alt_unit)}?"
+        (answer,) = b.run.step("", [(b.tool("main"), {"ident": r["id"], "unit": d.main.alt_unit})])
+        check = "number"
+    elif variant == "percent":
+        pct = rng.choice([10, 15, 20, 25, 40])
+        second = b.say("What is {p}% of that?", "And {p} percent of it?", p=pct)
+        (answer,) = b.run.step("", [("percent_of", {"percent": pct, "value": v})])
+        check = "number"
+    else:
+        second = b.say("Who is its {p}?", "And which {p} does it have?", p=d.partner)
+        (rec,) = b.run.step("", [(b.tool("get"), {"ident": r["id"]})])
+        (partner,) = b.run.step("", [(b.tool("partner"), {"ident": rec[f"{d.partner_slug}_id"]})])
+        answer, check = partner["name"], "text"
+    line = {"questions": [first, second], "kind": f"followup_{variant}", "domain": domain, "split": split,
+            "tools": b.tools, "answer": answer, "check": check,
+            "expected": {"plan": [[[n, a] for n, a in s.calls] for s in b.run.steps],
+                         "results": [s.results for s in b.run.steps]}}
+    if check == "number":
+        line.update(tolerance=0.01, abs_tol=0.006)
+    return line
+
+
+def generate_followups(split: str, n: int, seed: int = 0) -> list[dict]:
+    rng = random.Random(f"{split}-followups-{seed}")
+    keys = SPLITS[split]
+    return [{"id": f"{split}_followup_{i + 1:03d}", **followup(rng, split, keys[i % len(keys)])} for i in range(n)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", nargs="+", default=["validation", "test"], choices=list(SPLITS))
@@ -540,6 +583,12 @@ def main() -> None:
             for line in lines:
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
         print(f"wrote {len(lines)} tasks to {path}", file=sys.stderr)
+        if split != "train":
+            path = Path(a.out_dir) / f"followups_{split}.jsonl"
+            with open(path, "w") as fh:
+                for line in generate_followups(split, FOLLOWUPS[split], a.seed):
+                    fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            print(f"wrote {FOLLOWUPS[split]} conversations to {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":
