@@ -13,7 +13,7 @@ conversations (bench/tasks/data/followups_<split>.jsonl), each in one session, s
 
 Usage: python bench/split_eval.py --split validation --models 0.5b [--mode react] [--limit 5]
                                  [--kinds single error] [--baseline] [--extra-flags "--no-grammar"]
-                                 [--followups] [--section split-validation]
+                                 [--followups] [--resume] [--section split-validation]
 """
 from __future__ import annotations
 
@@ -67,13 +67,22 @@ def write_jsonl(path: Path, rows) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def run_slmreact(tasks: list[dict], profile: str, work: Path, extra: list[str]) -> list[dict]:
+def _done(outfile: Path, group: list[dict]) -> bool:
+    """True if an earlier run left answers for exactly these tasks (--resume)."""
+    if not outfile.exists():
+        return False
+    ids = [json.loads(line).get("id") for line in open(outfile) if line.strip()]
+    return ids == [t["id"] for t in group]
+
+
+def run_slmreact(tasks: list[dict], profile: str, work: Path, extra: list[str], resume: bool = False) -> list[dict]:
     results = []
     for n, (tools, group) in enumerate(groups(tasks).items()):
         infile, outfile = work / f"group{n:02d}.jsonl", work / f"group{n:02d}.out.jsonl"
-        write_jsonl(infile, [{"id": t["id"], "question": t["question"]} for t in group])
-        flags = [x for p in tools[1:] for x in ("--tools", str(ROOT / p))]
-        run_batch(infile, profile, outfile, tools=ROOT / tools[0], extra=[*flags, *extra], quiet=True)
+        if not (resume and _done(outfile, group)):
+            write_jsonl(infile, [{"id": t["id"], "question": t["question"]} for t in group])
+            flags = [x for p in tools[1:] for x in ("--tools", str(ROOT / p))]
+            run_batch(infile, profile, outfile, tools=ROOT / tools[0], extra=[*flags, *extra], quiet=True)
         results += [json.loads(line) for line in open(outfile) if line.strip()]
         print(f"  group {n + 1}: {len(group)} tasks done", file=sys.stderr, flush=True)
     return results
@@ -193,6 +202,7 @@ def main() -> None:
     ap.add_argument("--kinds", nargs="+", choices=KINDS)
     ap.add_argument("--limit", type=int, default=0, help="only N tasks, spread over kinds (a smoke run)")
     ap.add_argument("--baseline", action="store_true", help="also run the original loop (0.5b / 1.5b only)")
+    ap.add_argument("--resume", action="store_true", help="keep the answers of tool sets an earlier run finished")
     ap.add_argument("--followups", action="store_true", help="also run the split's two-question conversations")
     ap.add_argument("--section", help="write the tables into bench/RESULTS.md under this marker name")
     a = ap.parse_args()
@@ -207,7 +217,7 @@ def main() -> None:
         tag = f"{a.split}-{Path(model).stem if model.endswith('.gguf') else model}{'-' + a.mode if a.mode else ''}"
         work = OUT / f"split-{tag}"
         work.mkdir(parents=True, exist_ok=True)
-        results = run_slmreact(tasks, profile, work, extra)
+        results = run_slmreact(tasks, profile, work, extra, a.resume)
         lines += evaluate(f"slmreact {model} {' '.join(extra)}".strip(), tasks, results, tag) + [""]
         if a.followups:
             lines += [f"**follow-ups, slmreact {model}**", "",

@@ -4,8 +4,8 @@ Every task is built by a builder that picks fictional records, asks a question a
 several phrasings, and executes the shortest plan that answers it, step by step: the expected answer
 is the plan's result, never typed in. A task records its kind, the features it exercises, its
 minimum number of steps (rounds of tool calls; independent calls share a round) and calls, the tool
-modules to load (its domain, one distractor domain of the same split, and the arithmetic module: 20
-tools), the plan, and what score.py needs (`answer`, `check`, `tolerance`).
+modules to load (its domain, its fixed distractor domain of the same split, and the arithmetic
+module: 20 tools), the plan, and what score.py needs (`answer`, `check`, `tolerance`).
 
 The same `Task` objects, with their thoughts, feed the adapter traces (bench/adapter/make_traces.py).
 
@@ -507,11 +507,19 @@ BUILDERS = {"single": Builder.single, "chain2": Builder.chain2, "chain3": Builde
             "error": Builder.error}
 
 
-def build(rng: random.Random, split: str, kind: str, domain: str | None = None) -> Task:
-    """One task of a kind, on a domain of the split (random if not given), with one distractor domain."""
+def partner_domain(split: str, domain: str) -> str:
+    """The fixed distractor of a domain in the benchmark files: the next domain of its split. One tool
+    set per domain keeps a run to one `batch` call (one model load and prompt prefill) per domain."""
+    keys = SPLITS[split]
+    return keys[(keys.index(domain) + 1) % len(keys)]
+
+
+def build(rng: random.Random, split: str, kind: str, domain: str | None = None, fixed: bool = False) -> Task:
+    """One task of a kind, on a domain of the split (random if not given), with one distractor domain
+    of the same split: the fixed partner, or a random one (the adapter corpus, for variety)."""
     keys = SPLITS[split]
     domain = domain or rng.choice(keys)
-    distractor = rng.choice([k for k in keys if k != domain])
+    distractor = partner_domain(split, domain) if fixed else rng.choice([k for k in keys if k != domain])
     return BUILDERS[kind](Builder(rng, BY_KEY[domain], split, distractor))
 
 
@@ -522,7 +530,7 @@ def generate(split: str, per_kind: int, seed: int = 0) -> list[dict]:
     lines, n = [], 0
     for kind in KINDS:
         for i in range(per_kind):
-            task = build(rng, split, kind, keys[(n + i) % len(keys)])
+            task = build(rng, split, kind, keys[(n + i) % len(keys)], fixed=True)
             lines.append(task.record(f"{split}_{kind}_{i + 1:03d}", split))
         n += per_kind
     return lines
@@ -531,8 +539,7 @@ def generate(split: str, per_kind: int, seed: int = 0) -> list[dict]:
 def followup(rng: random.Random, split: str, domain: str) -> dict:
     """A two-question conversation whose second question refers to the first answer ("that", "its").
     Both answers are executed; the second is the one scored."""
-    keys = SPLITS[split]
-    b = Builder(rng, BY_KEY[domain], split, rng.choice([k for k in keys if k != domain]))
+    b = Builder(rng, BY_KEY[domain], split, partner_domain(split, domain))
     d, (r,) = b.d, b.pick()
     (v,) = b.run.step("", [(b.tool("main"), {"ident": r["id"]})])
     first = b.say("What is the {l} of {e} {i}?", "Give me the {l} of {e} {i}.", l=d.main.label, e=d.entity,
