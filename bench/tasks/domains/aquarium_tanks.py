@@ -36,7 +36,7 @@ def find_tank(name: str) -> str:
 
 
 def get_tank(ident: str) -> dict:
-    """The full record of a tank: id, name, water, tank volume (L), species kept (species), the id of its aquarist, and the behind-the-scenes visit fee per visitor in KDT.
+    """The full record of a tank: id, name, water, tank volume (L), species count (species), the id of its aquarist, and the behind-the-scenes visit fee per visitor in KDT.
 
     Args:
         ident: The tank id, e.g. "AQ-946".
@@ -56,7 +56,7 @@ def get_tank_tank_volume(ident: str, unit: Literal['L', 'gal'] = 'L') -> float:
 
 
 def get_tank_species_count(ident: str) -> float:
-    """The species kept of a tank, in species.
+    """The species count of a tank, in species.
 
     Args:
         ident: The tank id, e.g. "AQ-946".

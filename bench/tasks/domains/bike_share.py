@@ -36,7 +36,7 @@ def find_bike_dock(name: str) -> str:
 
 
 def get_bike_dock(ident: str) -> dict:
-    """The full record of a bike dock: id, name, zone type, distance to the depot (km), docking slots (slots), the id of its warden, and the day pass fee per rider in SBK.
+    """The full record of a bike dock: id, name, zone type, distance to the depot (km), docking slot count (slots), the id of its warden, and the day pass fee per rider in SBK.
 
     Args:
         ident: The bike dock id, e.g. "BD-634".
@@ -56,7 +56,7 @@ def get_bike_dock_depot_distance(ident: str, unit: Literal['km', 'mi'] = 'km') -
 
 
 def get_bike_dock_dock_slots(ident: str) -> float:
-    """The docking slots of a bike dock, in slots.
+    """The docking slot count of a bike dock, in slots.
 
     Args:
         ident: The bike dock id, e.g. "BD-634".

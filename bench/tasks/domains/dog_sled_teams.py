@@ -36,7 +36,7 @@ def find_sled_team(name: str) -> str:
 
 
 def get_sled_team(ident: str) -> dict:
-    """The full record of a sled team: id, name, route type, trail length (km), dogs in the team (dogs), the id of its musher, and the sled ride fee per rider in TMN.
+    """The full record of a sled team: id, name, route type, trail length (km), team size (dogs), the id of its musher, and the sled ride fee per rider in TMN.
 
     Args:
         ident: The sled team id, e.g. "SD-844".
@@ -56,7 +56,7 @@ def get_sled_team_trail_length(ident: str, unit: Literal['km', 'mi'] = 'km') -> 
 
 
 def get_sled_team_dog_count(ident: str) -> float:
-    """The dogs in the team of a sled team, in dogs.
+    """The team size of a sled team, in dogs.
 
     Args:
         ident: The sled team id, e.g. "SD-844".

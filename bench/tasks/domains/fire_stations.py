@@ -36,7 +36,7 @@ def find_fire_engine(name: str) -> str:
 
 
 def get_fire_engine(ident: str) -> dict:
-    """The full record of a fire engine: id, name, engine type, water tank capacity (L), crew seats (seats), the id of its fire captain, and the safety inspection fee per inspection in SBK.
+    """The full record of a fire engine: id, name, engine type, water tank capacity (L), crew seat count (seats), the id of its fire captain, and the safety inspection fee per inspection in SBK.
 
     Args:
         ident: The fire engine id, e.g. "FE-384".
@@ -56,7 +56,7 @@ def get_fire_engine_water_tank(ident: str, unit: Literal['L', 'gal'] = 'L') -> f
 
 
 def get_fire_engine_crew_seats(ident: str) -> float:
-    """The crew seats of a fire engine, in seats.
+    """The crew seat count of a fire engine, in seats.
 
     Args:
         ident: The fire engine id, e.g. "FE-384".

@@ -36,7 +36,7 @@ def find_exhibit(name: str) -> str:
 
 
 def get_exhibit(ident: str) -> dict:
-    """The full record of a exhibit: id, name, wing, gallery area (m²), artifacts on display (artifacts), the id of its curator, and the guided tour fee per visitor in LMC.
+    """The full record of a exhibit: id, name, wing, gallery area (m²), artifact count (artifacts), the id of its curator, and the guided tour fee per visitor in LMC.
 
     Args:
         ident: The exhibit id, e.g. "EX-370".
@@ -56,7 +56,7 @@ def get_exhibit_gallery_area(ident: str, unit: Literal['m²', 'ft²'] = 'm²') -
 
 
 def get_exhibit_artifact_count(ident: str) -> float:
-    """The artifacts on display of a exhibit, in artifacts.
+    """The artifact count of a exhibit, in artifacts.
 
     Args:
         ident: The exhibit id, e.g. "EX-370".

@@ -36,7 +36,7 @@ def find_grow_room(name: str) -> str:
 
 
 def get_grow_room(ident: str) -> dict:
-    """The full record of a grow room: id, name, species, weekly harvest (kg), substrate bags (bags), the id of its grower, and the harvest box fee per box in ORL.
+    """The full record of a grow room: id, name, species, weekly harvest (kg), substrate bag count (bags), the id of its grower, and the harvest box fee per box in ORL.
 
     Args:
         ident: The grow room id, e.g. "GR-121".
@@ -56,7 +56,7 @@ def get_grow_room_weekly_harvest(ident: str, unit: Literal['kg', 'lb'] = 'kg') -
 
 
 def get_grow_room_substrate_bags(ident: str) -> float:
-    """The substrate bags of a grow room, in bags.
+    """The substrate bag count of a grow room, in bags.
 
     Args:
         ident: The grow room id, e.g. "GR-121".

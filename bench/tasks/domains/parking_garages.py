@@ -36,7 +36,7 @@ def find_garage(name: str) -> str:
 
 
 def get_garage(ident: str) -> dict:
-    """The full record of a garage: id, name, access, clearance height (m), parking spaces (spaces), the id of its attendant, and the day ticket fee per car in ORL.
+    """The full record of a garage: id, name, access, clearance height (m), parking space count (spaces), the id of its attendant, and the day ticket fee per car in ORL.
 
     Args:
         ident: The garage id, e.g. "PG-822".
@@ -56,7 +56,7 @@ def get_garage_clearance(ident: str, unit: Literal['m', 'ft'] = 'm') -> float:
 
 
 def get_garage_space_count(ident: str) -> float:
-    """The parking spaces of a garage, in spaces.
+    """The parking space count of a garage, in spaces.
 
     Args:
         ident: The garage id, e.g. "PG-822".

@@ -36,7 +36,7 @@ def find_course_section(name: str) -> str:
 
 
 def get_course_section(ident: str) -> dict:
-    """The full record of a course section: id, name, term, weekly teaching time (min), enrolled students (students), the id of its teacher, and the course fee fee per student in LMC.
+    """The full record of a course section: id, name, term, weekly teaching time (min), enrolment (students), the id of its teacher, and the course fee fee per student in LMC.
 
     Args:
         ident: The course section id, e.g. "CS-368".
@@ -56,7 +56,7 @@ def get_course_section_weekly_minutes(ident: str, unit: Literal['min', 'h'] = 'm
 
 
 def get_course_section_enrolled(ident: str) -> float:
-    """The enrolled students of a course section, in students.
+    """The enrolment of a course section, in students.
 
     Args:
         ident: The course section id, e.g. "CS-368".

@@ -36,7 +36,7 @@ def find_tea_estate(name: str) -> str:
 
 
 def get_tea_estate(ident: str) -> dict:
-    """The full record of a tea estate: id, name, elevation band, plantation area (ha), tea bushes (bushes), the id of its tea taster, and the estate tour fee per guest in LMC.
+    """The full record of a tea estate: id, name, elevation band, plantation area (ha), tea bush count (bushes), the id of its tea taster, and the estate tour fee per guest in LMC.
 
     Args:
         ident: The tea estate id, e.g. "TE-603".
@@ -56,7 +56,7 @@ def get_tea_estate_plantation_area(ident: str, unit: Literal['ha', 'acres'] = 'h
 
 
 def get_tea_estate_bush_count(ident: str) -> float:
-    """The tea bushes of a tea estate, in bushes.
+    """The tea bush count of a tea estate, in bushes.
 
     Args:
         ident: The tea estate id, e.g. "TE-603".
