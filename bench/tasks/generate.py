@@ -403,7 +403,7 @@ class Builder:
                            f"The difference is {fmt(v)} {m.unit}; that answers the question.",
                            f"The {m.label} of {a['name']} is larger by {fmt(v)} {m.unit}.")
 
-    def list(self) -> Task:
+    def listing(self) -> Task:
         d, m = self.d, self.d.main
         cat = self.rng.choice(d.categories)
         in_cat = sorted(r[m.field] for r in self.records if r[d.category] == cat)
@@ -519,7 +519,7 @@ class Builder:
 
 
 BUILDERS = {"single": Builder.single, "chain2": Builder.chain2, "chain3": Builder.chain3,
-            "combine": Builder.combine, "parallel": Builder.parallel, "list": Builder.list,
+            "combine": Builder.combine, "parallel": Builder.parallel, "list": Builder.listing,
             "currency": Builder.currency_task, "nested": Builder.nested, "no_tool": Builder.no_tool,
             "error": Builder.error}
 
