@@ -181,3 +181,9 @@ def test_followups_are_generated_and_reexecuted(split):
             assert G.fmt(conv["answer"]) == results[-1]
         else:
             assert conv["answer"] in results[-1]
+
+
+@pytest.mark.parametrize("split", ["validation", "test"])
+def test_questions_are_unique_within_a_split(split):
+    questions = [t["question"] for t in _tasks(split)]
+    assert len(questions) == len(set(questions))

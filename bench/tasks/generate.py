@@ -200,8 +200,8 @@ class Runner:
 class Builder:
     """Question builders for one domain; each returns a finished Task."""
 
-    def __init__(self, rng: random.Random, d: Domain, split: str, distractor: str):
-        self.rng, self.d, self.split = rng, d, split
+    def __init__(self, rng: random.Random, d: Domain, split: str, distractor: str, index: int | None = None):
+        self.rng, self.d, self.split, self.index = rng, d, split, index  # index: which general question
         self.tools = [domain_path(d.key), domain_path(distractor), ARITH]
         self.mod = module(domain_path(d.key))
         self.records = list(getattr(self.mod, f"_{d.plural_slug.upper()}").values())
@@ -483,7 +483,8 @@ class Builder:
                            f"The total {d.fee} fee is {fmt(v)} {code}.")
 
     def no_tool(self) -> Task:
-        q, accepted, sentence = self.rng.choice(GENERAL[self.split])
+        pool = GENERAL[self.split]
+        q, accepted, sentence = pool[self.index % len(pool)] if self.index is not None else self.rng.choice(pool)
         self.question = q
         return self.finish("no_tool", ["no_call"], accepted, "text",
                            "No tool is needed for this; I know the answer.", sentence)
@@ -531,13 +532,14 @@ def partner_domain(split: str, domain: str) -> str:
     return keys[(keys.index(domain) + 1) % len(keys)]
 
 
-def build(rng: random.Random, split: str, kind: str, domain: str | None = None, fixed: bool = False) -> Task:
+def build(rng: random.Random, split: str, kind: str, domain: str | None = None, fixed: bool = False,
+          index: int | None = None) -> Task:
     """One task of a kind, on a domain of the split (random if not given), with one distractor domain
     of the same split: the fixed partner, or a random one (the adapter corpus, for variety)."""
     keys = SPLITS[split]
     domain = domain or rng.choice(keys)
     distractor = partner_domain(split, domain) if fixed else rng.choice([k for k in keys if k != domain])
-    return BUILDERS[kind](Builder(rng, BY_KEY[domain], split, distractor))
+    return BUILDERS[kind](Builder(rng, BY_KEY[domain], split, distractor, index))
 
 
 def generate(split: str, per_kind: int, seed: int = 0) -> list[dict]:
@@ -547,7 +549,7 @@ def generate(split: str, per_kind: int, seed: int = 0) -> list[dict]:
     lines, n = [], 0
     for kind in KINDS:
         for i in range(per_kind):
-            task = build(rng, split, kind, keys[(n + i) % len(keys)], fixed=True)
+            task = build(rng, split, kind, keys[(n + i) % len(keys)], fixed=True, index=i)
             lines.append(task.record(f"{split}_{kind}_{i + 1:03d}", split))
         n += per_kind
     return lines
