@@ -10,7 +10,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _shared_folder() -> Path:
+    """The shared folder (dev set, scorer, original loop) beside the checkout or one of its parents."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "score.py").exists():
+            return parent / "shared"
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+SHARED = _shared_folder()
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 MODELS = {"0.5b": "qwen2.5-coder-0.5b", "1.5b": "qwen2.5-coder-1.5b"}

@@ -8,10 +8,20 @@ running the call. The kinds of question are those of any tool-using assistant: o
 calculation, a lookup then a conversion or a rate applied to a quantity, two lookups combined, a
 lookup whose result names the next one, a failed lookup, and questions no tool is needed for.
 
-Output: one JSON line per trace, {"system", "question", "segments": [[text, trained], ...]}; the
-segments concatenated are the assistant message, and `trained` marks the text the model writes.
+Most traces (by default all but a fifth) come from the *train* domains of the generated benchmark
+(bench/tasks/): the task generator's own executed plans over those tool modules, with every kind of
+question it asks (single calls, dependent chains, records whose field feeds the next call,
+independent calls in one step, list, unit, currency and percentage chains, enum, optional, nested
+and list arguments, unknown ids, questions needing no tool), under a system prompt listing the
+task's domain, a distractor train domain and the arithmetic tools. Validation and test domains
+never enter the corpus.
 
-Usage: python bench/adapter/make_traces.py --n 4000 --out bench/adapter/data/traces.jsonl
+Output: one JSON line per trace, {"pattern", "system", "question", "segments": [[text, trained], ...]}
+(domain traces add "domain"); the segments concatenated are the assistant message, and `trained`
+marks the text the model writes.
+
+Usage: python bench/adapter/make_traces.py [--n 5000] [--legacy-share 0.2] [--seed 0]
+                                           [--out bench/adapter/data/traces.jsonl]
 """
 from __future__ import annotations
 
@@ -30,6 +40,9 @@ from slmreact_cli.tools import Registry, load_registry  # noqa: E402
 from slmreact_cli.worker import result_text  # noqa: E402
 
 import train_tools as T  # noqa: E402
+
+sys.path.insert(0, str(HERE.parent / "tasks"))
+import generate as G  # noqa: E402  (bench/tasks/generate.py)
 
 REGISTRY = load_registry([str(HERE / "train_tools.py")])
 EXPRESSION_TOOLS = {"evaluate": "expression", "calc": "expr"}
@@ -522,17 +535,63 @@ def make_trace(rng: random.Random) -> dict:
             "segments": trace["segments"]}
 
 
+# How often each kind of benchmark question appears among the domain traces.
+DOMAIN_WEIGHTS = {"single": 10, "chain2": 14, "chain3": 12, "combine": 10, "parallel": 10, "list": 8,
+                  "currency": 10, "nested": 8, "no_tool": 8, "error": 10}
+_REGISTRIES: dict[str, Registry] = {}
+
+
+def _tools_of(path: str) -> dict:
+    if path not in _REGISTRIES:
+        _REGISTRIES[path] = load_registry([str(G.ROOT / path)])
+    return _REGISTRIES[path].tools
+
+
+def task_segments(task: "G.Task") -> list[list]:
+    """A generated task's executed plan in the scratchpad format: each step's thought and actions
+    are trained, the observations are not."""
+    segments: list[list] = []
+    for step in task.steps:
+        if segments:
+            segments.append(["\n", False])
+        segments += [["Thought:", False], [f" {step.thought}", True]]
+        segments.append(["".join(f"\nAction: {format_call(n, a)}" for n, a in step.calls) + "\nPAUSE", True])
+        lines = [(format_call(n, a), text) for (n, a), text in zip(step.calls, step.results)]
+        segments.append(["\n" + observation_text(results_text(lines).strip()).rstrip("\n"), False])
+    if segments:
+        segments.append(["\n", False])
+    segments += [["Thought:", False], [f" {task.final_thought}\nAnswer: {task.final_answer}", True]]
+    return segments
+
+
+def domain_trace(rng: random.Random) -> dict:
+    """One trace from a train domain of the generated benchmark, tools listed in random order."""
+    kind = rng.choices(list(DOMAIN_WEIGHTS), weights=list(DOMAIN_WEIGHTS.values()))[0]
+    task = G.build(rng, "train", kind)
+    tools = {name: tool for path in task.tools for name, tool in _tools_of(path).items()}
+    names = list(tools)
+    rng.shuffle(names)
+    registry = Registry(tools={n: tools[n] for n in names})
+    return {"pattern": task.kind, "domain": task.domain, "system": reasoning_system_prompt(registry),
+            "question": task.question, "segments": task_segments(task)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--legacy-share", type=float, default=0.2,
+                    help="share of traces from the original patterns over train_tools.py (0: train domains only)")
     ap.add_argument("--out", default=str(HERE / "data" / "traces.jsonl"))
     args = ap.parse_args()
     rng = random.Random(args.seed)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w") as fh:
         for _ in range(args.n):
-            fh.write(json.dumps(make_trace(rng), ensure_ascii=False) + "\n")
+            share = args.legacy_share  # 0 or 1 draw nothing extra: --legacy-share 1 gives the original corpus
+            legacy = share >= 1 or (0 < share and rng.random() < share)
+            trace = make_trace(rng) if legacy else domain_trace(rng)
+            fh.write(json.dumps(trace, ensure_ascii=False) + "\n")
     print(f"wrote {args.n} traces to {args.out}", file=sys.stderr)
 
 

@@ -1,0 +1,1 @@
+"""Generated tool modules, one per domain (see ../build_domains.py)."""
