@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Steps run on the GPU machine (one warm machine, several calls). It has torch, transformers and peft
 # but no network and no gguf package: the GGUF travels in pieces (bench/adapter/split_model.sh makes
-# .gpu/MODEL-NN/), the gguf wheel in .gpu/w2/, the tokenized traces in .gpu/data/ (all ignored by git).
+# .gpu/MODEL-NN/), the gguf wheel in .gpu/w2/, the tokenized traces in .gpu/traces-MODEL/ (all ignored
+# by git); each call carries what fits beside the working tree, and `receive` moves it out of the tree.
 #   bash bench/adapter/device.sh receive                 # after each transfer: pieces into /tmp/gguf-MODEL
 #   bash bench/adapter/device.sh start MODEL [ARGS...]   # reassemble, verify SHA-256, train in the background
 #   bash bench/adapter/device.sh wait MODEL [SECONDS]    # follow the log; when done, adapters to $OUT
@@ -20,18 +21,22 @@ receive() {
     model=${dir#.gpu/}; model=${model%-*}
     mkdir -p "/tmp/gguf-$model" && mv "$dir"/piece-* "/tmp/gguf-$model/" && rmdir "$dir"
   done
-  ls /tmp/gguf-* 2>/dev/null | tr '\n' ' '; echo
+  for dir in .gpu/traces-*; do
+    [ -d "$dir" ] && mkdir -p /tmp/traces && mv "$dir"/*.npz /tmp/traces/ && rmdir "$dir"
+  done
+  [ -d .gpu/w2 ] && mkdir -p /tmp/w2 && mv .gpu/w2/*.whl /tmp/w2/ && rmdir .gpu/w2
+  ls /tmp/gguf-* /tmp/traces /tmp/w2 2>/dev/null | tr '\n' ' '; echo
 }
 
 start() {
   local model=$1; shift
-  [ -d /tmp/site/gguf ] || python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/w2/*.whl
+  [ -d /tmp/site/gguf ] || python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site /tmp/w2/*.whl
   local file=/tmp/m-$model/qwen2.5-coder-$model-instruct-q4_k_m.gguf
   mkdir -p "/tmp/m-$model"
   cat "/tmp/gguf-$model"/piece-* > "$file"
   echo "${SHA[$model]}  $file" | sha256sum -c -
   rm -rf "/tmp/adapter-$model" && mkdir -p "/tmp/adapter-$model"
-  cp ".gpu/data/traces-$model.npz" "/tmp/adapter-$model/traces.npz"
+  cp "/tmp/traces/traces-$model.npz" "/tmp/adapter-$model/traces.npz"
   cp bench/adapter/train_lora.py "/tmp/adapter-$model/"
   setsid nohup env PYTHONPATH=/tmp/site python3 "/tmp/adapter-$model/train_lora.py" --gguf "$file" \
     --data "/tmp/adapter-$model/traces.npz" --out "/tmp/adapter-$model/out" "$@" \
