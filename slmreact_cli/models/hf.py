@@ -85,6 +85,9 @@ def convert_gguf(gguf_path: Path, sha256: str, dtype, progress: LoadProgress | N
 
     if progress:
         progress("converting GGUF (once)", 0, 3)
+    from .embedded import remove_stale_partials
+
+    remove_stale_partials(target.parent)  # left by a conversion that was killed
     tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
