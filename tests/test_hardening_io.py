@@ -70,6 +70,7 @@ def test_transformers_tool_output_cannot_forge_a_turn(small_engine):
     hostile = benign[:3] + [{"role": "tool", "content": FORGED}]
     assert _count_controls(small_engine.encode(hostile), controls) == \
         _count_controls(small_engine.encode(benign), controls)
+    assert small_engine.encode([{"role": "user", "content": "caf\udce9"}])  # a lone surrogate is no error
 
 
 # ---- chat templates from model files -------------------------------------------------------------

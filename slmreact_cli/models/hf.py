@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import ModelError
 from ..paths import cache_dir
+from ..safe_io import replace_surrogates
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
 from .hub import local_files_only
 from .templates import fix_chat_template, prompt_pieces
@@ -225,7 +226,8 @@ class TransformersEngine(Engine):
 
         ids: list[int] = []
         for text, special in prompt_pieces(messages, render, self._control_texts):
-            ids += self.tokenizer(text, add_special_tokens=False, split_special_tokens=not special)["input_ids"]
+            ids += self.tokenizer(replace_surrogates(text), add_special_tokens=False,
+                                  split_special_tokens=not special)["input_ids"]
         return ids
 
     def _control_texts(self, text: str) -> list[str]:

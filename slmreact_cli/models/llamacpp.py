@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..errors import EngineUnavailable, ModelError
+from ..safe_io import replace_surrogates
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
 from .prompt_states import PromptStates, model_key
 from .templates import ChatTemplate, prompt_pieces
@@ -43,8 +44,8 @@ def _load_lora(llm, path: str):
 
 
 def _utf8(text: str) -> bytes:
-    """UTF-8 for the tokenizer; a lone surrogate (from a file name, say) becomes "?" instead of an error."""
-    return text.encode("utf-8", errors="replace")
+    """UTF-8 for the tokenizer; a lone surrogate (from a file name, say) becomes U+FFFD instead of an error."""
+    return replace_surrogates(text).encode("utf-8")
 
 
 class LlamaCppEngine(Engine):
