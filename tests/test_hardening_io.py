@@ -1,8 +1,15 @@
 """Input and output at the edges: prompts, templates, cache files, the log, the CLI and the session
 files, each fed the damaged or hostile input it has to survive."""
+import json
+import os
+import sqlite3
+import stat
+import sys
+
 import pytest
 
 from slmreact_cli.errors import ModelError
+from slmreact_cli.models.fake import Reply, ScriptedEngine
 from slmreact_cli.models.templates import ChatTemplate, prompt_pieces
 
 CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
@@ -85,14 +92,6 @@ def test_chat_template_runs_sandboxed():
 
 
 # ---- the CLI in process, over a scripted engine ----------------------------------------------------
-
-import json  # noqa: E402
-import os  # noqa: E402
-import sqlite3  # noqa: E402
-import stat  # noqa: E402
-import sys  # noqa: E402
-
-from slmreact_cli.models.fake import Reply, ScriptedEngine  # noqa: E402
 
 SMALL = "qwen2.5-coder-0.5b"
 
@@ -304,8 +303,7 @@ def test_log_history_and_saved_files_are_private(home, tmp_path, monkeypatch):
     from slmreact_cli.paths import data_dir
     from slmreact_cli.repl import handle_line, make_prompt_session
 
-    monkeypatch.setattr(os, "umask", os.umask)  # restored below
-    old = os.umask(0o022)
+    old = os.umask(0o022)  # the usual umask, under which files were created 0644
     try:
         TranscriptLog().close()
         make_prompt_session(["calculate"]).history.append_string("a question")
