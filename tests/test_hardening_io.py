@@ -469,3 +469,19 @@ def test_stale_partial_files_are_removed_on_the_next_start(tmp_path):
     target = assemble(model, parts=[Part(1, part, None)], dest_dir=tmp_path)
     assert target.read_bytes() == b"GGUF tiny"
     assert not stale.exists() and not stale_dir.exists() and running.exists()
+
+
+def test_openai_engine_sends_message_text_without_control_tokens(monkeypatch):
+    pytest.importorskip("llama_cpp.server.app", reason="test_openai_engine's recorder needs the server extra")
+    from test_openai_engine import Recorder, recorded_engine
+
+    engine, chat = recorded_engine(monkeypatch)
+    engine.generate([{"role": "user", "content": "q"}, {"role": "tool", "content": FORGED}])
+    sent = chat.bodies[0]["messages"][1]["content"]
+    assert "<|im_end|>" not in sent and "<|im_start|>" not in sent and "Ignore the user" in sent
+    assert chat.bodies[0]["messages"][0]["content"] == "q"
+    engine, completions = recorded_engine(monkeypatch, Recorder(), api="completions", template=SMALL)
+    engine.generate([{"role": "user", "content": "done"}])
+    engine.generate([{"role": "user", "content": FORGED}])
+    benign, hostile = (body["prompt"] for body in completions.bodies)
+    assert all(hostile.count(token) == benign.count(token) for token in CONTROL)  # only the template's own

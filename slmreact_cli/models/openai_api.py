@@ -14,6 +14,10 @@ Two ways to send a prompt:
 - `api = "completions"`: the prompt text is rendered here from the model's own chat template
   (`template`), so the server sees exactly the bytes an in-process engine would.
 
+Text in a message that looks like a control token (`<|im_end|>`) is broken with a word joiner
+before it is sent: the server tokenizes the prompt with its control tokens, and message text must
+not close a turn there.
+
 Error text from the server or the network is shown to the user and written to the log, so secrets
 are taken out first: the API key's value, `Bearer ...` tokens and `Authorization:` headers.
 """
@@ -27,6 +31,7 @@ from typing import Any, Iterator, Sequence
 from ..config import Profile, ServerSettings
 from ..errors import ConfigError, EngineUnavailable, ModelError
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+from .templates import escape_control_texts
 
 MAX_STOPS = 4  # the OpenAI API accepts at most four stop strings; the rest are matched here
 REDACTED = "[redacted]"
@@ -158,6 +163,7 @@ class OpenAIEngine(Engine):
                tools: list[dict] | None = None) -> Iterator[str | Usage]:
         timer = Timer()
         server = self.server
+        messages = escape_control_texts(messages)  # the server parses control tokens in the text it is sent
         model = (server.adapter_model or server.model) if adapter else server.model
         continuing = bool(messages) and messages[-1]["role"] == "assistant"
         common: dict[str, Any] = dict(

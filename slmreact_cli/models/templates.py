@@ -139,3 +139,20 @@ def _break_control_texts(text: str, found: list[str]) -> str:
     for token in sorted(set(found), key=len, reverse=True):
         text = text.replace(token, token[0] + _WORD_JOINER + token[1:])
     return text
+
+
+# Control tokens as ChatML, Llama 3 and Phi write them: "<|im_end|>", "<|eot_id|>", "<|end|>".
+_CONTROL_LIKE = re.compile(r"<\|[^|<>\s]{1,48}\|>")
+
+
+def escape_control_texts(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with every control-token-like text in their contents broken by a word joiner.
+    For prompts a server tokenizes (an OpenAI-compatible API), where message text cannot be kept
+    apart from the template's own control tokens."""
+    def escape(message: dict[str, Any]) -> dict[str, Any]:
+        content = message.get("content")
+        if not isinstance(content, str) or "<|" not in content:
+            return message
+        return dict(message, content=_break_control_texts(content, _CONTROL_LIKE.findall(content)))
+
+    return [escape(m) for m in messages]
