@@ -106,10 +106,11 @@ def actions(draw, names: list[str]) -> str:
     return f"Action: {name}({inner}){broken}"
 
 
-# JSON nested deeper than the parsers' recursion limits: json's RecursionError and json_repair's
-# ValueError escape parsing.parse_calls
-# (see test_deeply_nested_json_from_the_calling_step); bench/fuzz_loop.py keeps it in its draws.
+# JSON nested past the parsers' recursion limits (json's RecursionError near 1,000 levels,
+# json_repair's recursion-depth ValueError near 200 open objects) escapes parsing.parse_calls (see
+# test_deeply_nested_json_from_the_calling_step); only bench/fuzz_loop.py keeps it in its draws.
 DEEP_JSON = "[" * 3000 + "]" * 3000
+DEEP_OBJECTS = "{" * 500
 
 
 def json_fragments(names: list[str], deep: bool = False) -> st.SearchStrategy[str]:
@@ -117,9 +118,9 @@ def json_fragments(names: list[str], deep: bool = False) -> st.SearchStrategy[st
                                   "arguments": st.dictionaries(st.text(max_size=8), values(), max_size=3)})
     whole = st.lists(call, max_size=3).map(lambda calls: json.dumps(calls, ensure_ascii=False))
     fragments = [whole, whole.map(lambda s: s[: len(s) // 2]), st.just("[" * 300 + "]" * 300),
-                 st.just('{"name": "lookup", "arguments": "{\\"key\\": \\"a\\"}"}'), st.just("{" * 500),
+                 st.just('{"name": "lookup", "arguments": "{\\"key\\": \\"a\\"}"}'), st.just("{" * 100),
                  st.just('[{"name": "add", "arguments": {"x": 1, "y": 2}}, {"name":')]
-    return st.one_of(*fragments, *([st.just(DEEP_JSON)] if deep else []))
+    return st.one_of(*fragments, *([st.just(DEEP_JSON), st.just(DEEP_OBJECTS)] if deep else []))
 
 
 def replies(names: list[str], deep: bool = False) -> st.SearchStrategy[str]:
@@ -181,8 +182,9 @@ def test_hostile_model_output_never_escapes_the_loop(registry, runner, mode):
 @pytest.mark.xfail(strict=True, raises=(RecursionError, ValueError),
                    reason="parsing.parse_calls lets json's RecursionError (and json_repair's recursion-depth "
                           "ValueError) escape")
-def test_deeply_nested_json_from_the_calling_step(registry, runner):
-    events, _ = run_hostile(registry, runner, ["Action: look up a", DEEP_JSON, "Answer: 10"], "Look up a.")
+@pytest.mark.parametrize("deep", [DEEP_JSON, DEEP_OBJECTS])
+def test_deeply_nested_json_from_the_calling_step(registry, runner, deep):
+    events, _ = run_hostile(registry, runner, ["Action: look up a", deep, "Answer: 10"], "Look up a.")
     assert ends_properly(events)
 
 
