@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .errors import SlmreactError
+from .safe_io import replace_surrogates
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None,
                   help="A ReAct agent on a small local model that answers questions with your Python functions.")
@@ -33,6 +34,9 @@ ModeOpt = Annotated[Optional[str], typer.Option(
                    "template's own tool calls). Default: the profile's setting.")]
 NoLogOpt = Annotated[bool, typer.Option("--no-log", help="Do not write the transcript log.")]
 ApproveOpt = Annotated[bool, typer.Option("--approve", help="Ask before each tool call: yes, no, or always for that tool.")]
+BatchApproveOpt = Annotated[Optional[str], typer.Option(
+    "--approve", help="Run only the tools on this allow-list: names separated by commas, or a file with one "
+                      "name per line. A call to any other tool is refused, and the model is told so.")]
 
 
 def stderr_console() -> Console:
@@ -61,12 +65,15 @@ class LoadDisplay:
 
 
 @contextmanager
-def loaded_session(options, console: Console, approve: bool = False) -> Iterator:
+def loaded_session(options, console: Console, approve=False) -> Iterator:
+    """`approve`: True asks on the terminal before each call; an approver (a callable) decides by
+    itself; False runs every call."""
     from .approval import TerminalApprover
     from .session import open_session
 
+    approver = TerminalApprover(console) if approve is True else approve or None
     with LoadDisplay(console) as display:
-        session = open_session(options, progress=display, approve=TerminalApprover(console) if approve else None)
+        session = open_session(options, progress=display, approve=approver)
     try:
         yield session
     finally:
@@ -83,7 +90,7 @@ def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False, mode=
 
 
 def _check_question(question: str) -> str:
-    question = question.strip()
+    question = replace_surrogates(question).strip()
     if not question:
         raise typer.BadParameter("the question is empty")
     if len(question) > 20_000:
@@ -144,9 +151,37 @@ def _batch_item(number: int, line: bytes) -> tuple[dict | None, str | None]:
         return None, f"line {number}: invalid JSON ({exc.msg})"
     if not isinstance(item, dict) or "id" not in item or not isinstance(item.get("question"), str):
         return item if isinstance(item, dict) else None, f"line {number}: needs an \"id\" and a string \"question\""
+    item = {**item, "question": replace_surrogates(item["question"])}  # a "\ud800" escape decodes to a lone surrogate
     if not item["question"].strip():
         return item, f"line {number}: the question is empty"
     return item, None
+
+
+def _batch_record(session, number: int, line: bytes) -> dict:
+    """The output record of one input line. Whatever goes wrong with this line (bad JSON, a failed
+    run) is this record's `error`; the batch goes on with the next line."""
+    from .render import RecordBuilder
+
+    item, problem = _batch_item(number, line)
+    record = RecordBuilder(item.get("question") if item else None, session.model_name,
+                           item.get("id") if item else None)
+    if problem:
+        record.record["error"] = problem
+        return record.result()
+    try:
+        session.agent.reset()
+        session.ask(item["question"], record)
+    except SlmreactError as exc:
+        record.record["error"] = f"line {number}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - one line's failure must not end the batch
+        record.record["error"] = f"line {number}: {type(exc).__name__}: {exc}"
+    return record.result()
+
+
+def _approval_policy(spec: str | None):
+    from .approval import AllowList
+
+    return AllowList.parse(spec) if spec is not None else None
 
 
 @app.command()
@@ -160,28 +195,23 @@ def batch(
     tool_timeout: TimeoutOpt = 30.0,
     no_log: NoLogOpt = False,
     mode: ModeOpt = None,
+    approve: BatchApproveOpt = None,
 ) -> None:
     """Answer many questions with one model load; one JSON line out per line in, in order."""
-    from .render import RecordBuilder
-
     if file != "-" and not Path(file).is_file():
         raise typer.BadParameter(f"batch file not found: {file}")
+    policy = _approval_policy(approve)
     err = stderr_console()
-    sink = open(out, "w", encoding="utf-8") if out else sys.stdout
+    sink = open(out, "w", encoding="utf-8", errors="replace") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err) as session:
+        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err,
+                            policy or False) as session:
+            if policy is not None:
+                policy.check(session.registry.names())
             for number, line in _read_batch_lines(file):
                 total += 1
-                item, problem = _batch_item(number, line)
-                record = RecordBuilder(item.get("question") if item else None, session.model_name,
-                                       item.get("id") if item else None)
-                if problem:
-                    record.record["error"] = problem
-                else:
-                    session.agent.reset()
-                    session.ask(item["question"], record)
-                result = record.result()
+                result = _batch_record(session, number, line)
                 answered += result["answer"] is not None
                 sink.write(json.dumps(result, ensure_ascii=False) + "\n")
                 sink.flush()
@@ -289,8 +319,11 @@ def root(ctx: typer.Context,
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    _replace_unencodable_output()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's typer.Exit comes back as its code
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SlmreactError as exc:
         stderr_console().print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -311,6 +344,14 @@ def main() -> None:
         stderr_console().print(f"error: {type(exc).__name__}: {exc} (set SLMREACT_DEBUG=1 for details)",
                                markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
+
+
+def _replace_unencodable_output() -> None:
+    """Text that the terminal's encoding cannot hold (a lone surrogate from a file name) is printed
+    as a replacement character instead of ending the command."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _click_error(exc) -> None:

@@ -1,7 +1,8 @@
 """Model profiles: shipped `configs/*.toml`, plus `[profiles.NAME]` tables in the user's config.toml.
 
 A profile names an engine, a model source, an optional LoRA adapter and generation defaults.
-Unknown keys and wrong types are errors that list what is valid. `--model` takes a profile name
+Unknown keys and wrong types are errors that list what is valid. Types are strict: `redraws =
+true` is an error, not 1, and a string is never read as a number (an integer is a valid float). `--model` takes a profile name
 or a path (a Hugging Face folder or a .gguf file).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ EMBEDDED_PREFIX = "embedded:"
 
 
 class Generation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     temperature: float = Field(0.0, ge=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
@@ -33,7 +34,7 @@ class Generation(BaseModel):
 class ServerSettings(BaseModel):
     """Where an `openai` engine profile sends its requests (see docs/scale-out.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     base_url: str
     model: str  # the served model used with the adapter off (reasoning)
@@ -56,7 +57,7 @@ class ServerSettings(BaseModel):
 
 
 class Profile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str
     description: str = ""
@@ -137,31 +138,50 @@ def user_config_path() -> Path:
     return config_dir() / "config.toml"
 
 
+class UserConfigFile(BaseModel):
+    """The user's config.toml: a default profile name and `[profiles.NAME]` tables (each checked
+    as a Profile on its own, so an error names its profile)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    default: str | None = None
+    profiles: dict[str, dict] = Field(default_factory=dict)
+
+
+def read_user_config(path: Path) -> UserConfigFile:
+    """The validated user config file; an empty one if there is none."""
+    if not path.is_file():
+        return UserConfigFile()
+    data = _read_toml(path)
+    try:
+        return UserConfigFile(**data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(part) for part in err["loc"])
+            if err["type"] == "extra_forbidden":
+                problems.append(f"unknown key {loc!r} (valid: default, profiles)")
+            elif err["loc"][:1] == ("profiles",) and len(err["loc"]) > 1:
+                problems.append(f"{loc}: must be a table ([{loc}])")
+            elif loc == "profiles":
+                problems.append("profiles: must be a table of [profiles.NAME] tables")
+            else:
+                problems.append(f"{loc}: {err['msg']}")
+        raise ConfigError(f"{path}: " + "; ".join(problems)) from None
+
+
 def load_profiles(user_config: Path | None = None) -> dict[str, Profile]:
     profiles: dict[str, Profile] = {}
     for path in sorted(bundled("configs").glob("*.toml")):
         profiles[path.stem] = _profile(path.stem, _read_toml(path), str(path))
     user_config = user_config or user_config_path()
-    if user_config.is_file():
-        data = _read_toml(user_config)
-        extra_keys = set(data) - {"profiles", "default"}
-        if extra_keys:
-            raise ConfigError(f"{user_config}: unknown key(s) {', '.join(sorted(extra_keys))} "
-                              "(valid: default, profiles)")
-        for name, table in (data.get("profiles") or {}).items():
-            profiles[name] = _profile(name, table, f"{user_config} [profiles.{name}]")
+    for name, table in read_user_config(user_config).profiles.items():
+        profiles[name] = _profile(name, table, f"{user_config} [profiles.{name}]")
     return profiles
 
 
 def default_profile_name(user_config: Path | None = None) -> str:
-    user_config = user_config or user_config_path()
-    if user_config.is_file():
-        default = _read_toml(user_config).get("default")
-        if default is not None:
-            if not isinstance(default, str):
-                raise ConfigError(f"{user_config}: 'default' must be a profile name (a string)")
-            return default
-    return DEFAULT_PROFILE
+    return read_user_config(user_config or user_config_path()).default or DEFAULT_PROFILE
 
 
 def resolve_model(spec: str | None, user_config: Path | None = None) -> Profile:

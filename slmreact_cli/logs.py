@@ -2,18 +2,27 @@
 
 Each event is committed when it arrives, so a crash or Ctrl-C loses nothing. WAL mode lets
 several sessions write at once. `slmreact logs` reads it back.
+
+The log never ends a question: a database that is corrupt, locked by another process or on a full
+disk turns the log off for the rest of the session, with one warning. The file is private to the
+user (0600, in a 0700 folder).
 """
 from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from .errors import SlmreactError
 from .events import Answer, Event, ModelTurn, NoAnswer, ThoughtDelta
 from .paths import data_dir
+from .safe_io import private_file, replace_surrogates
+
+BUSY_SECONDS = 10.0  # how long a write waits for another session holding the database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -41,36 +50,79 @@ def default_path() -> Path:
     return data_dir() / "log.sqlite3"
 
 
-def connect(path: Path | None = None) -> sqlite3.Connection:
+def connect(path: Path | None = None, busy_seconds: float = BUSY_SECONDS) -> sqlite3.Connection:
+    """Open (creating it, private to the user, if needed) the log database with its schema."""
     path = path or default_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+    private_file(path)
+    conn = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None)
     # Switching to WAL and creating the schema can meet another session doing the same; the busy
-    # timeout does not cover the journal-mode switch, so retry briefly.
-    for attempt in range(100):
+    # timeout does not cover the journal-mode switch, so retry briefly, within the same time.
+    deadline = time.monotonic() + busy_seconds
+    while True:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
             return conn
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 99:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
                 raise
             time.sleep(0.05)
-    return conn
+        except sqlite3.Error:
+            conn.close()
+            raise
+
+
+def warn_on_stderr(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+    sys.stderr.flush()
 
 
 class TranscriptLog:
-    """An event consumer: one row per question, one per event (streamed deltas excluded)."""
+    """An event consumer: one row per question, one per event (streamed deltas excluded).
 
-    def __init__(self, path: Path | None = None):
-        self.conn = connect(path)
+    Any SQLite error, at opening or at any write, turns the log off with one warning; the
+    question and the session go on without it."""
+
+    def __init__(self, path: Path | None = None, warn: Callable[[str], None] = warn_on_stderr,
+                 busy_seconds: float = BUSY_SECONDS):
+        self.path = path or default_path()
+        self.warn = warn
         self.question_id: int | None = None
+        self.conn: sqlite3.Connection | None = None
+        try:
+            self.conn = connect(self.path, busy_seconds)
+        except (sqlite3.Error, OSError) as exc:
+            self._turn_off(exc)
+
+    @property
+    def enabled(self) -> bool:
+        return self.conn is not None
+
+    def _turn_off(self, exc: Exception) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+        self.conn = None
+        self.question_id = None
+        self.warn(f"the transcript log is off for this session: {self.path}: {exc}")
+
+    def _execute(self, sql: str, params: tuple) -> sqlite3.Cursor | None:
+        if self.conn is None:
+            return None
+        try:
+            return self.conn.execute(sql, params)
+        except (sqlite3.Error, OSError) as exc:
+            self._turn_off(exc)
+            return None
 
     def begin(self, question: str, model: str) -> None:
-        cur = self.conn.execute("INSERT INTO questions (started, model, question) VALUES (?, ?, ?)",
-                                (time.time(), model, question))
-        self.question_id = cur.lastrowid
+        cur = self._execute("INSERT INTO questions (started, model, question) VALUES (?, ?, ?)",
+                            (time.time(), replace_surrogates(model), replace_surrogates(question)))
+        self.question_id = cur.lastrowid if cur is not None else None
 
     def __call__(self, event: Event) -> None:
         if self.question_id is None or isinstance(event, ThoughtDelta):
@@ -78,9 +130,10 @@ class TranscriptLog:
         payload = asdict(event)
         if isinstance(event, ModelTurn):
             payload["messages"] = list(payload["messages"])
-        self.conn.execute("INSERT INTO events (question_id, at, step, type, payload) VALUES (?, ?, ?, ?, ?)",
-                          (self.question_id, time.time(), event.step, event.type,
-                           json.dumps(payload, ensure_ascii=False, default=str)))
+        # ASCII JSON: a lone surrogate in a tool's result is kept as an escape, not an error
+        self._execute("INSERT INTO events (question_id, at, step, type, payload) VALUES (?, ?, ?, ?, ?)",
+                      (self.question_id, time.time(), event.step, event.type,
+                       json.dumps(payload, ensure_ascii=True, default=str)))
         if isinstance(event, Answer):
             self._finish(answer=event.text, seconds=event.seconds)
         elif isinstance(event, NoAnswer):
@@ -92,18 +145,34 @@ class TranscriptLog:
             self._finish(error=error, seconds=None)
 
     def _finish(self, answer: str | None = None, error: str | None = None, seconds: float | None = None) -> None:
-        self.conn.execute("UPDATE questions SET answer = ?, error = ?, seconds = ? WHERE id = ?",
-                          (answer, error, seconds, self.question_id))
+        if self.question_id is None:
+            return
+        self._execute("UPDATE questions SET answer = ?, error = ?, seconds = ? WHERE id = ?",
+                      (None if answer is None else replace_surrogates(answer),
+                       None if error is None else replace_surrogates(error), seconds, self.question_id))
         self.question_id = None
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+            self.conn = None
 
 
 def recent(limit: int, path: Path | None = None, with_events: bool = False) -> list[dict[str, Any]]:
+    """The last `limit` questions, oldest first. A log that cannot be read is a SlmreactError."""
     path = path or default_path()
     if not path.exists():
         return []
+    try:
+        return _read_recent(path, limit, with_events)
+    except sqlite3.Error as exc:
+        raise SlmreactError(f"cannot read the transcript log {path}: {exc}") from None
+
+
+def _read_recent(path: Path, limit: int, with_events: bool) -> list[dict[str, Any]]:
     conn = connect(path)
     try:
         conn.row_factory = sqlite3.Row

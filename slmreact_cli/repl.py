@@ -1,7 +1,8 @@
 """The interactive session: prompt-toolkit input over the same agent loop and renderers as `ask`.
 
 One function handles one input line; Ctrl-C or an error ends that input, never the session.
-Slash commands live in one registry that also produces /help.
+Slash commands live in one registry that also produces /help. The input history and saved
+transcripts are private to the user (0600 files; the history's folder 0700).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from .errors import SlmreactError
 from .paths import data_dir
 from .render import PanelRenderer, RecordBuilder
 from .render_tables import tools_table
+from .safe_io import private_file, replace_surrogates, write_atomically
 
 
 @dataclass
@@ -106,9 +108,9 @@ def _save(state: ReplState, arg: str) -> None:
     text = json.dumps(state.transcript, indent=2, ensure_ascii=False) if path.suffix == ".json" \
         else transcript_markdown(state.transcript)
     try:
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, text)
     except OSError as exc:
-        _say(state, f"cannot save to {path}: {exc.strerror}", "red")
+        _say(state, f"cannot save to {path}: {exc.strerror or exc}", "red")
         return
     _say(state, f"saved {len(state.transcript)} question(s) to {path}", "dim")
 
@@ -201,31 +203,33 @@ def ask_one(state: ReplState, question: str) -> None:
 
 
 def handle_line(state: ReplState, line: str) -> None:
-    text = line.strip()
+    text = replace_surrogates(line).strip()
     if not text:
         return
-    if text.startswith("/"):
-        name, _, arg = text.partition(" ")
-        cmd = COMMANDS.get(name)
-        if cmd is None:
-            _say(state, f"unknown command {name}; type /help", "red")
-            return
-        cmd.handler(state, arg.strip())
-        return
     try:
-        ask_one(state, text)
+        if text.startswith("/"):
+            run_command(state, text)
+        else:
+            ask_one(state, text)
     except SlmreactError as exc:
         _say(state, f"error: {exc}", "red")
-    except Exception as exc:  # one failed turn must not end the session
+    except Exception as exc:  # one failed command or turn must not end the session
         _say(state, f"error: {type(exc).__name__}: {exc}", "red")
+
+
+def run_command(state: ReplState, text: str) -> None:
+    name, _, arg = text.partition(" ")
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        _say(state, f"unknown command {name}; type /help", "red")
+        return
+    cmd.handler(state, arg.strip())
 
 
 def make_prompt_session(tool_names: list[str], history: History | None = None, **kwargs) -> PromptSession:
     if history is None:
-        path = data_dir() / "history"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            history = FileHistory(str(path))
+            history = FileHistory(str(private_file(data_dir() / "history")))
         except OSError:
             history = InMemoryHistory()
     return PromptSession(history=history, auto_suggest=AutoSuggestFromHistory(), multiline=True,

