@@ -144,9 +144,11 @@ def _normalize_calls(value: Any, repairs: list[str]) -> ParsedCalls:
 
 
 def _loads(text: str, repairs: list[str]) -> Any:
+    """JSON from model text, repaired where it can be; "" where nothing parses. Nesting past the
+    parsers' depth limits (RecursionError, or json_repair's ValueError) counts as nothing parsed."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     if "{{" in text:
         undoubled = text.replace("{{", "{").replace("}}", "}")
@@ -154,9 +156,12 @@ def _loads(text: str, repairs: list[str]) -> Any:
             value = json.loads(undoubled)
             repairs.append("doubled braces")
             return value
-        except ValueError:
+        except (ValueError, RecursionError):
             text = undoubled
-    value = json_repair.loads(text)
+    try:
+        value = json_repair.loads(text)
+    except (ValueError, RecursionError):
+        return ""
     if value not in ("", None):
         repairs.append("JSON repaired (quotes, commas or brackets)")
     return value

@@ -179,9 +179,6 @@ def test_hostile_model_output_never_escapes_the_loop(registry, runner, mode):
     check()
 
 
-@pytest.mark.xfail(strict=True, raises=(RecursionError, ValueError),
-                   reason="parsing.parse_calls lets json's RecursionError (and json_repair's recursion-depth "
-                          "ValueError) escape")
 @pytest.mark.parametrize("deep", [DEEP_JSON, DEEP_OBJECTS])
 def test_deeply_nested_json_from_the_calling_step(registry, runner, deep):
     events, _ = run_hostile(registry, runner, ["Action: look up a", deep, "Answer: 10"], "Look up a.")
