@@ -29,9 +29,9 @@ def test_an_interrupted_call_never_answers_a_later_one(tricks):
     with ToolRunner(tricks, timeout=30) as runner:
         assert runner.call("add", {"x": 1, "y": 1}).text == "2"  # the worker is up
         interrupt = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-        interrupt.start()
         with pytest.raises(KeyboardInterrupt):
-            runner.call("slow_value", {"seconds": 3})
+            interrupt.start()
+            runner.call("slow_value", {"seconds": 5})
         interrupt.join()
         assert runner.call("add", {"x": 1, "y": 2}).text == "3"
         assert runner.call("add", {"x": 2, "y": 2}).text == "4"
@@ -47,10 +47,10 @@ def test_a_tool_that_forks_without_exiting_leaves_one_worker_answering(tricks):
 def _running(pid: int) -> bool:
     """Whether the process exists and is not a zombie waiting to be reaped."""
     stat = Path(f"/proc/{pid}/stat")
-    if stat.parent.parent.is_dir() and Path("/proc/self").exists():
+    if Path("/proc/self/stat").exists():
         try:
             return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (FileNotFoundError, ProcessLookupError):
+        except FileNotFoundError:
             return False
     try:
         os.kill(pid, 0)
@@ -62,7 +62,7 @@ def _running(pid: int) -> bool:
 @posix_only
 def test_a_timed_out_tool_takes_the_processes_it_started_with_it(tricks, tmp_path):
     pid_file = tmp_path / "child.pid"
-    with ToolRunner(tricks, timeout=3) as runner:
+    with ToolRunner(tricks, timeout=5) as runner:
         result = runner.call("start_child_and_hang", {"pid_file": str(pid_file)})
         assert not result.ok and result.text.startswith("TimeoutError")
         assert runner.call("add", {"x": 1, "y": 1}).text == "2"
