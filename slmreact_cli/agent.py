@@ -503,14 +503,15 @@ class Agent:
 
     def _resolve_nested(self, step: int, call: dict, seen: dict[str, str], lines: list[tuple[str, str]],
                         grounding: Grounding | None = None):
-        """Run tool calls nested in the arguments first (see nesting.py). `only_wraps`: every argument
-        with one is a text argument that is that call alone, calculate(expression="weekday(...)");
-        where the outer tool then fails on the inner result, the wrapper was a slip of form."""
+        """Run the tool calls that the Action gave as argument values first (see nesting.py; a quoted
+        string is never run). `only_wraps`: every such argument is a text argument that is that call
+        alone, calculate(expression=weekday(...)); where the outer tool then fails on the inner
+        result, the wrapper was a slip of form."""
         arguments = dict(call["arguments"])
         nested = find_nested(arguments, set(self.registry.tools))
         if not nested:
             return Resolved(arguments)
-        # calculate(expression="weekday(...)"): a text argument that is only the inner call. A typed
+        # calculate(expression=weekday(...)): a text argument that is only the inner call. A typed
         # argument given as a call, convert(value=get_mass(...)), is a composition, not a slip.
         props = self.registry.tools[call["name"]].parameters.get("properties", {})
         only_wraps = all(whole_call(tree, self.registry.tools) and props.get(key, {}).get("type") == "string"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .models.base import Engine, Sampling, Usage
-from .nesting import find_nested
+from .nesting import find_nested, mark_written_calls
 from .parsing import ParsedCalls, parse_action, parse_calls
 from .prompts import calling_system_prompt, calling_user_message
 from .tools import Registry
@@ -93,7 +93,7 @@ class CallingStep:
             parsed = parse_action(action, self.tool_params)
             if not parsed:
                 return None
-            calls.extend(parsed)
+            calls.extend(mark_written_calls(action, parsed, self.tool_params))
         # a call with another call as an argument value is checked once that inner call has run
         checked = [c for c in calls if not find_nested(c["arguments"], set(self.tool_params))]
         return calls if calls and not self.validation_errors(checked) else None

@@ -83,6 +83,9 @@ class Profile(BaseModel):
     grounding: bool = True
     # Which earlier questions of a chat session a question's prompt holds (see followup.py).
     history: Literal["auto", "full"] = "auto"
+    # The memory limit of the process that runs the tools, in MiB (a tool past it gets a MemoryError);
+    # 0 turns it off.
+    tool_memory_mb: int = Field(4096, ge=0)
     generation: Generation = Field(default_factory=Generation)
     server: ServerSettings | None = None
 

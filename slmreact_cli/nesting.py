@@ -1,9 +1,12 @@
-"""Tool calls nested inside a string argument, e.g. calculate(expression="get_x('a') * 2").
+"""Tool calls given as an argument's value, e.g. convert(value=get_mass(planet="Mars"), unit="kg").
 
 Small models often compose calls this way. Rather than fail, the inner calls (each with literal
-arguments only) run first and their results replace them in the text, which the outer tool
-then receives. Nothing is evaluated: the text is parsed into a syntax tree, inner calls of known
-tools are swapped for constants, and the tree is written back as text.
+arguments only) run first and their results replace them, and the outer tool receives the result.
+Only an argument that the Action wrote as a call is run (the parser keeps it as the call's text,
+marked as a WrittenCall); a quoted string is text, even one that reads like a call, so
+echo(text="delete_file('notes.txt')") echoes the text and deletes nothing. Nothing is evaluated:
+the call's text is parsed into a syntax tree, inner calls of known tools are swapped for constants,
+and the tree is written back as text.
 """
 from __future__ import annotations
 
@@ -17,11 +20,41 @@ class InnerCallFailed(Exception):
     pass
 
 
+class WrittenCall(str):
+    """An argument that the Action gave as a tool call, `f(x=g(y=1))`, kept as that call's text until
+    it has run. Any other string, quoted in the Action or from the calling step, is plain text."""
+
+
+def mark_written_calls(action: str, calls: list[dict], tool_params: dict[str, list[str]]) -> list[dict]:
+    """The calls that parsing.parse_action read from `action`, with each argument that the Action
+    wrote as a call (rather than as a quoted string) marked as a WrittenCall."""
+    try:
+        tree = ast.parse(action.strip().strip("`").strip(), mode="exec")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return calls  # the `name: text` form, whose argument is text
+    written = [node.value for node in tree.body if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)]
+    if len(written) != len(tree.body) or len(written) != len(calls):
+        return calls
+    return [{**call, "arguments": _marked(call["arguments"], _call_valued(node, tool_params.get(call["name"], [])))}
+            for node, call in zip(written, calls)]
+
+
+def _call_valued(node: ast.Call, params: list[str]) -> set[str]:
+    """The parameters that a call gives another call as their value."""
+    named = {params[i]: arg for i, arg in enumerate(node.args) if i < len(params)}
+    named.update({kw.arg: kw.value for kw in node.keywords if kw.arg})
+    return {param for param, value in named.items() if isinstance(value, ast.Call)}
+
+
+def _marked(arguments: dict, keys: set[str]) -> dict:
+    return {k: WrittenCall(v) if k in keys and isinstance(v, str) else v for k, v in arguments.items()}
+
+
 def find_nested(arguments: dict, tool_names: set[str]) -> dict[str, ast.Expression]:
-    """String arguments that parse as expressions containing a call of a known tool."""
+    """Arguments written as a call (WrittenCall) that parse as expressions containing a call of a known tool."""
     found = {}
     for key, value in arguments.items():
-        if not isinstance(value, str) or not any(f"{n}(" in value for n in tool_names):
+        if not isinstance(value, WrittenCall):
             continue
         try:
             tree = ast.parse(value.strip(), mode="eval")
@@ -62,10 +95,13 @@ def substitute(tree: ast.Expression, tool_params: dict[str, list[str]],
             return _constant(text)
 
     alone = whole_call(tree, tool_params)
-    replaced = Replace().visit(tree)
-    if alone and isinstance(replaced.body, ast.Constant):
-        return str(replaced.body.value)  # the argument was the inner call itself: its result, unquoted
-    return ast.unparse(replaced)
+    try:
+        replaced = Replace().visit(tree)
+        if alone and isinstance(replaced.body, ast.Constant):
+            return str(replaced.body.value)  # the argument was the inner call itself: its result, unquoted
+        return ast.unparse(replaced)
+    except (RecursionError, MemoryError):
+        raise InnerCallFailed("the nested calls are too deeply nested to run; make the calls one at a time") from None
 
 
 def whole_call(tree: ast.Expression, tool_names) -> bool:

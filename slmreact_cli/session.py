@@ -92,10 +92,11 @@ class Session:
 
 def open_session(options: SessionOptions, progress: LoadProgress | None = None,
                  approve: Approver | None = None) -> Session:
-    """Tools first (cheap errors fail fast), then the model, which is the slow part."""
+    """Tools first (cheap errors fail fast), then the model, which is the slow part. The tool modules
+    are imported by worker processes only (see tools.load_registry)."""
     profile = resolve_model(options.model)
     registry = load_registry(options.tools)
-    runner = ToolRunner(registry, timeout=options.tool_timeout)
+    runner = ToolRunner(registry, timeout=options.tool_timeout, memory_limit_mb=profile.tool_memory_mb)
     runner.start()  # the worker imports the tools while the model loads
     try:
         from .models.loader import load_engine

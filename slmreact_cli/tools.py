@@ -1,22 +1,29 @@
-"""The tool registry: import `--tools` modules, build schemas, validate arguments, run calls.
+"""The tool registry: load `--tools` modules, build schemas, validate arguments.
 
 A module exports its `__all__`, or else the public functions defined in it. Schemas come from
 type hints and Google-style docstrings through `transformers.utils.get_json_schema`; a function
-it rejects is skipped with a warning that says what to add. Arguments are validated and coerced
-by a pydantic model built from the signature. Calls run in a separate worker process (see
-`worker.py`), so a tool that hangs, exits or crashes the interpreter never ends the session.
+it rejects is skipped with a warning that says what to add.
+
+User modules never run in this process: a short-lived worker process (see `worker.py`) imports
+them, builds the schemas and sends them back, so a module that prints, hangs or ends its process
+at import cannot corrupt the output or end the program. Arguments are checked here against the
+schema (with a pydantic model built from it) and again in the worker against the function's own
+signature, which turns text into dates and the like. Calls run in the worker too.
 """
 from __future__ import annotations
 
+import contextlib
+import datetime
 import hashlib
 import importlib
 import importlib.util
 import inspect
 import json
 import sys
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Optional, Union
 
 from pydantic import ConfigDict, ValidationError, create_model
 
@@ -25,6 +32,8 @@ from .paths import bundled
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_CHARS = 4000
+DEFAULT_MEMORY_MB = 4096  # the worker's memory limit; 0: none
+IMPORT_TIMEOUT = 120.0  # for importing the tool modules and building their schemas
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,19 @@ class Tool:
     name: str
     description: str
     parameters: dict  # JSON schema of the arguments object
-    func: Callable[..., Any]
     module: ModuleRef
+    defaults: dict = field(default_factory=dict)  # the parameters' default values that JSON can carry
     validator: Any = field(repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.validator is None:
+            self.validator = schema_validator(self.name, self.parameters, self.defaults)
+
+    @property
+    def func(self) -> Callable[..., Any]:
+        """The function itself, imported into this process on first use. The agent never needs it
+        (its calls run in the worker); it is there for using a registry from Python."""
+        return getattr(import_module(self.module), self.name)
 
     @property
     def schema(self) -> dict:
@@ -65,18 +84,52 @@ class Tool:
         """Coerced arguments, or raise ValueError with a message the model can act on."""
         if not isinstance(arguments, dict):
             raise ValueError(f"arguments for {self.name} must be an object, got {type(arguments).__name__}")
-        try:
-            model = self.validator.model_validate(arguments)
-        except ValidationError as exc:
-            problems = []
-            for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"]) or "arguments"
-                msg = "unknown argument" if err["type"] == "extra_forbidden" else err["msg"]
-                problems.append(f"{loc}: {msg}")
-            expected = ", ".join(self.parameters.get("properties", {}))
-            raise ValueError(f"invalid arguments for {self.name}: {'; '.join(problems)} "
-                             f"(expected: {expected})") from None
+        model = checked_arguments(self.name, self.validator, arguments, list(self.parameters.get("properties", {})))
         return {k: v for k, v in model.model_dump().items() if k in arguments or v is not None}
+
+
+def checked_arguments(name: str, validator: Any, arguments: dict, expected: list[str]) -> Any:
+    """`arguments` validated by a pydantic model, or ValueError with a message the model can act on."""
+    try:
+        return validator.model_validate(arguments)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+            msg = "unknown argument" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{loc}: {msg}")
+        raise ValueError(f"invalid arguments for {name}: {'; '.join(problems)} "
+                         f"(expected: {', '.join(expected)})") from None
+    except Exception as exc:  # a type pydantic cannot check
+        raise ValueError(f"cannot check the arguments for {name}: {type(exc).__name__}: {exc}") from None
+
+
+_JSON_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool, "null": type(None)}
+
+
+def schema_annotation(spec: dict) -> Any:
+    """The Python type that accepts what a JSON schema (as get_json_schema writes it) describes."""
+    if "enum" in spec:
+        annotation = Literal[tuple(spec["enum"])]
+    elif isinstance(spec.get("type"), list):
+        annotation = Union[tuple(schema_annotation({"type": kind}) for kind in spec["type"])]
+    elif spec.get("type") == "array":
+        annotation = list[schema_annotation(spec["items"])] if isinstance(spec.get("items"), dict) else list
+    elif spec.get("type") == "object":
+        values = spec.get("additionalProperties")
+        annotation = dict[str, schema_annotation(values)] if isinstance(values, dict) else dict
+    else:
+        annotation = _JSON_TYPES.get(spec.get("type"), Any)
+    return Optional[annotation] if spec.get("nullable") else annotation
+
+
+def schema_validator(name: str, parameters: dict, defaults: dict) -> Any:
+    """A pydantic model of the arguments built from their JSON schema, so that arguments can be
+    checked and coerced without importing the tool's module."""
+    required = set(parameters.get("required", []))
+    fields = {arg: (schema_annotation(spec), ... if arg in required else defaults.get(arg))
+              for arg, spec in parameters.get("properties", {}).items()}
+    return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def _type_name(spec: dict) -> str:
@@ -113,36 +166,43 @@ class Registry:
     def schemas(self) -> list[dict]:
         return [t.schema for t in self.tools.values()]
 
+    def exports(self) -> list[tuple[ModuleRef, list[str]]]:
+        """Each module with the names of its tools: what the worker takes from it, and nothing else."""
+        return [(ref, [t.name for t in self.tools.values() if t.module == ref]) for ref in self.modules]
+
     def fingerprint(self) -> str:
         """Identifies the tool set, e.g. to cache a compiled grammar."""
         return hashlib.sha256(json.dumps(self.schemas(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _import(spec: str) -> tuple[Any, ModuleRef]:
+def _looks_like_path(spec: str) -> bool:
+    return spec.endswith(".py") or "/" in spec or Path(spec).expanduser().exists()
+
+
+def module_ref(spec: str) -> ModuleRef:
+    """Where a `--tools` entry is imported from; a missing file is reported before any process starts."""
+    if not _looks_like_path(spec):
+        return ModuleRef(spec, spec, False)
     path = Path(spec).expanduser()
-    looks_like_path = spec.endswith(".py") or "/" in spec or path.exists()
-    if looks_like_path:
-        if not path.is_file():
-            raise ToolLoadError(f"tools file not found: {spec}")
-        digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
-        module_name = f"slmreact_user_tools_{path.stem}_{digest}"
-        ref = ModuleRef(str(path.resolve()), module_name, True)
-    else:
-        ref = ModuleRef(spec, spec, False)
-    try:
-        return import_module(ref), ref
-    except SyntaxError as exc:
-        raise ToolLoadError(f"tools module {spec}: syntax error at line {exc.lineno}: {exc.msg}") from None
-    except ModuleNotFoundError as exc:
-        if not looks_like_path and exc.name and spec.startswith(exc.name):
-            raise ToolLoadError(f"tools module not found: {spec} (give a .py path or an importable module)") from None
-        raise ToolLoadError(f"tools module {spec}: cannot import {exc.name!r}: {exc}") from None
-    except Exception as exc:  # anything the module's top level raises
-        raise ToolLoadError(f"tools module {spec} failed to import: {type(exc).__name__}: {exc}") from None
+    if not path.is_file():
+        raise ToolLoadError(f"tools file not found: {spec}")
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    return ModuleRef(str(path.resolve()), f"slmreact_user_tools_{path.stem}_{digest}", True)
+
+
+def import_error_message(spec: str, ref: ModuleRef, exc: BaseException) -> str:
+    """One line for a module whose import failed."""
+    if isinstance(exc, SyntaxError):
+        return f"tools module {spec}: syntax error at line {exc.lineno}: {exc.msg}"
+    if isinstance(exc, ModuleNotFoundError):
+        if not ref.is_path and exc.name and ref.spec.startswith(exc.name):
+            return f"tools module not found: {spec} (give a .py path or an importable module)"
+        return f"tools module {spec}: cannot import {exc.name!r}: {exc}"
+    return f"tools module {spec} failed to import: {type(exc).__name__}: {exc}"
 
 
 def import_module(ref: ModuleRef):
-    """Import a tool module (used by the registry and again by the worker)."""
+    """Import a tool module (in the worker; in this process only through `Tool.func`)."""
     if not ref.is_path:
         return importlib.import_module(ref.spec)
     if ref.module_name in sys.modules:
@@ -168,14 +228,46 @@ def exported_functions(module) -> list[tuple[str, Any]]:
             if not n.startswith("_") and inspect.isfunction(f) and f.__module__ == module.__name__]
 
 
-def _validator(name: str, func: Callable) -> Any:
+def signature_validator(name: str, func: Callable) -> Any:
+    """A pydantic model of the function's own parameters. Type hints are resolved first, so hints
+    written as text (`from __future__ import annotations`) check as the types they name."""
+    hints = typing.get_type_hints(func)
     fields = {}
     for param in inspect.signature(func).parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
         default = ... if param.default is param.empty else param.default
-        fields[param.name] = (param.annotation, default)
+        fields[param.name] = (hints.get(param.name, Any), default)
     return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _var_parameters(signature: inspect.Signature) -> list[str]:
+    return [("*" if p.kind is p.VAR_POSITIONAL else "**") + p.name for p in signature.parameters.values()
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+_TEXT_WRITTEN_TYPES = (datetime.date, datetime.time)  # datetime.datetime is a date
+
+
+def _dates_as_text(parameters: dict, hints: dict) -> dict:
+    """get_json_schema describes a date or time as an object; the model writes it as text (ISO 8601),
+    which the worker's check turns into the date."""
+    for arg, spec in parameters.get("properties", {}).items():
+        hint = hints.get(arg)
+        if any(isinstance(t, type) and issubclass(t, _TEXT_WRITTEN_TYPES) for t in (typing.get_args(hint) or (hint,))):
+            spec["type"] = "string"
+    return parameters
+
+
+def _json_defaults(signature: inspect.Signature) -> dict:
+    defaults = {}
+    for param in signature.parameters.values():
+        if param.default is param.empty:
+            continue
+        try:
+            json.dumps(param.default)
+        except (TypeError, ValueError):
+            continue  # left to the function itself
+        defaults[param.name] = param.default
+    return defaults
 
 
 def build_tool(name: str, func: Any, ref: ModuleRef) -> Tool | Skipped:
@@ -186,18 +278,47 @@ def build_tool(name: str, func: Any, ref: ModuleRef) -> Tool | Skipped:
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
         return Skipped(ref.spec, name, "generator functions are not supported: return a list or a string instead")
     try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError) as exc:
+        return Skipped(ref.spec, name, f"its signature cannot be read: {exc}")
+    variadic = _var_parameters(signature)
+    if variadic:
+        return Skipped(ref.spec, name, f"{' and '.join(variadic)} cannot be given as named arguments; "
+                                       "give each argument its own name and type hint")
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception as exc:
+        return Skipped(ref.spec, name, f"its type hints cannot be resolved ({type(exc).__name__}: {exc})")
+    try:
         schema = get_json_schema(func)["function"]
     except Exception as exc:
         reason = str(exc).replace(f"Cannot generate JSON schema for {getattr(func, '__name__', name)} because ", "")
         return Skipped(ref.spec, name, f"{reason.rstrip('!')}; add type hints and a Google-style docstring "
                                        "with an Args: section")
+    params = _dates_as_text(schema.get("parameters") or {"type": "object", "properties": {}}, hints)
     try:
-        validator = _validator(name, func)
+        signature_validator(name, func)  # what the worker checks each call with
+        return Tool(name=name, description=schema.get("description", "").strip(), parameters=params,
+                    module=ref, defaults=_json_defaults(signature))
     except Exception as exc:
         return Skipped(ref.spec, name, f"cannot build an argument validator: {exc}")
-    params = schema.get("parameters") or {"type": "object", "properties": {}}
-    return Tool(name=name, description=schema.get("description", "").strip(), parameters=params,
-                func=func, module=ref, validator=validator)
+
+
+def describe_module(spec: str, ref: ModuleRef) -> tuple[str | None, list]:
+    """Import one module and describe its tools (this runs in the worker): an error line, or None
+    and, per exported name, a Skipped or the fields of a Tool as plain data."""
+    try:
+        module = import_module(ref)
+    except BaseException as exc:  # SystemExit at import too
+        return import_error_message(spec, ref, exc), []
+    entries: list = []
+    for name, func in exported_functions(module):
+        built = build_tool(name, func, ref)
+        if isinstance(built, Tool):
+            built = {"name": built.name, "description": built.description, "parameters": built.parameters,
+                     "defaults": built.defaults}
+        entries.append(built)
+    return None, entries
 
 
 def default_tool_specs() -> list[str]:
@@ -205,27 +326,32 @@ def default_tool_specs() -> list[str]:
 
 
 def load_registry(specs: list[str] | None) -> Registry:
-    """Import every module and collect its tools; clashes and empty modules are errors."""
-    registry = Registry()
+    """Describe every module (in a worker process) and collect its tools; clashes and empty modules
+    are errors."""
+    from .worker import describe_modules
+
+    specs = list(specs or default_tool_specs())
+    registry = Registry(modules=[module_ref(spec) for spec in specs])
     owners: dict[str, str] = {}
-    for spec in specs or default_tool_specs():
-        module, ref = _import(spec)
-        registry.modules.append(ref)
-        found = 0
-        for name, func in exported_functions(module):
-            built = build_tool(name, func, ref)
-            if isinstance(built, Skipped):
-                registry.skipped.append(built)
-                continue
-            if name in owners:
-                raise ToolLoadError(f"tool name clash: {name!r} is defined in both {owners[name]} and {spec}")
-            owners[name] = spec
-            registry.tools[name] = built
-            found += 1
-        if not found:
-            skipped = [f"{s.name}: {s.reason}" for s in registry.skipped if s.module == ref.spec]
-            reasons = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
-            raise ToolLoadError(f"tools module {spec} has no usable functions"
-                                + (f" ({reasons})" if reasons else " (define public functions with type hints "
-                                   "and docstrings)"))
+    with contextlib.closing(describe_modules(list(zip(specs, registry.modules)))) as described:
+        for spec, ref, (error, entries) in zip(specs, registry.modules, described):
+            if error is not None:
+                raise ToolLoadError(error)
+            found = 0
+            for entry in entries:
+                if isinstance(entry, Skipped):
+                    registry.skipped.append(entry)
+                    continue
+                name = entry["name"]
+                if name in owners:
+                    raise ToolLoadError(f"tool name clash: {name!r} is defined in both {owners[name]} and {spec}")
+                owners[name] = spec
+                registry.tools[name] = Tool(module=ref, **entry)
+                found += 1
+            if not found:
+                skipped = [f"{s.name}: {s.reason}" for s in registry.skipped if s.module == ref.spec]
+                reasons = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+                raise ToolLoadError(f"tools module {spec} has no usable functions"
+                                    + (f" ({reasons})" if reasons else " (define public functions with type hints "
+                                       "and docstrings)"))
     return registry

@@ -1,10 +1,17 @@
-"""Runs tool calls in a separate Python process, so a tool cannot hang, exit or crash the session.
+"""Runs tool modules in a separate Python process, so a tool cannot hang, exit or crash the session.
 
-The worker is started once per session (`python -m slmreact_cli.worker`) and imports the tool
-modules itself. Each call is a pickled request over a pipe; the parent waits with a timeout.
-On a timeout the worker is killed and a new one is started for the next call; a worker that
-died (sys.exit is caught, os._exit or a segfault is not) is restarted the same way. The cost is
-one process start per session and one pipe round trip per call (bench/tool_isolation.py).
+The worker imports the tool modules itself; this process never does. It is started in two ways:
+briefly, to import the modules and describe their tools (`describe_modules`, used by the
+registry), and once per session, to run calls (`ToolRunner`). Each call carries a sequence
+number and is answered over a `multiprocessing.connection` link, which works on every platform.
+On a timeout, an interruption, or a worker that died (sys.exit is caught, os._exit or a segfault is
+not), the worker's whole process group is stopped, the processes a tool started included, and a
+new worker is started for the next call, so a late reply can never answer a later call.
+
+The worker starts with `-P` (the working folder is not put on sys.path, so a `json.py` there is
+not imported), in a session of its own (the terminal's Ctrl-C goes to this process, which stops
+the worker itself), and with a memory limit (`tool_memory_mb`). The cost is one process start per
+session and one round trip per call (bench/tool_isolation.py).
 """
 from __future__ import annotations
 
@@ -14,14 +21,18 @@ import inspect
 import io
 import json
 import os
+import secrets
+import signal
 import subprocess
 import sys
+import tempfile
 import time
-import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Client, Connection, Listener
 
-from .tools import DEFAULT_MAX_CHARS, DEFAULT_TIMEOUT, ModuleRef, Registry, import_module
+from .errors import ToolLoadError
+from .tools import (DEFAULT_MAX_CHARS, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, IMPORT_TIMEOUT, ModuleRef, Registry,
+                    checked_arguments, describe_module, import_module, signature_validator)
 
 
 @dataclass(frozen=True)
@@ -51,30 +62,129 @@ def truncate(text: str, max_chars: int) -> tuple[str, int]:
     return text[:max_chars] + f"\n[truncated: {cut} more characters not shown]", cut
 
 
+# ---- starting and stopping a worker -------------------------------------------------------------
+
+class WorkerGone(Exception):
+    """The worker ended (or its link broke) before it answered."""
+
+    def __init__(self, exit_code: int | None):
+        super().__init__(f"exit code {exit_code}")
+        self.exit_code = exit_code
+
+
+class CallTimedOut(Exception):
+    """The worker did not answer within the call's time limit."""
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    link: Connection
+
+    def exit_code(self) -> int | None:
+        """The exit code of a worker whose link broke; it is given a moment to finish exiting."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.process.wait(timeout=5)
+        return None
+
+    def stop(self) -> None:
+        """Stop the worker and every process in its group (what its tools started), then close the link."""
+        with contextlib.suppress(OSError):
+            self.link.close()
+        _kill_process_tree(self.process)
+
+
+def _kill_process_tree(process: subprocess.Popen) -> None:
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # the worker leads its own group (start_new_session)
+    elif process.poll() is None:
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False)
+    with contextlib.suppress(OSError):
+        process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def _isolation() -> dict:
+    """Popen arguments that put the worker in a process group of its own."""
+    if os.name == "posix":
+        return {"start_new_session": True}
+    return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+
+
+def _worker_sys_path() -> list[str]:
+    """This process's import path without the working folder, for the worker to import tool
+    modules by name as this process would."""
+    here = os.getcwd()
+    return [p for p in sys.path if p and os.path.abspath(p) != here]
+
+
+def start_worker() -> Worker:
+    """Start a worker process and connect to it. The worker listens on a fresh address and prints it;
+    the key that the link is authenticated with goes to it on its standard input."""
+    authkey = secrets.token_bytes(32)
+    process = subprocess.Popen(
+        [sys.executable, "-P", "-m", "slmreact_cli.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, env=dict(os.environ, PYTHONUNBUFFERED="1"), close_fds=True, **_isolation())
+    try:
+        process.stdin.write(authkey.hex().encode() + b"\n")
+        process.stdin.close()
+        address = process.stdout.readline().decode().strip()
+        process.stdout.close()
+        if not address:
+            raise OSError(f"the tool worker did not start (exit code {process.wait(timeout=5)})")
+        return Worker(process, Client(address, authkey=authkey))
+    except BaseException:
+        _kill_process_tree(process)
+        raise
+
+
+def describe_modules(modules: list[tuple[str, ModuleRef]]):
+    """For each (spec, module) in order: (error line or None, the module's tool entries), from a
+    worker that imports the modules; see tools.describe_module. A module that ends the worker or
+    hangs while importing is a ToolLoadError that names it."""
+    try:
+        worker = start_worker()
+    except OSError as exc:
+        raise ToolLoadError(f"cannot start the tool worker: {exc}") from None
+    try:
+        worker.link.send(("describe", _worker_sys_path(), modules))
+        for spec, _ in modules:
+            if not worker.link.poll(IMPORT_TIMEOUT):
+                raise ToolLoadError(f"tools module {spec} did not finish importing within {IMPORT_TIMEOUT:g} s")
+            try:
+                yield worker.link.recv()
+            except (EOFError, OSError):
+                raise ToolLoadError(f"tools module {spec} ended its process while importing "
+                                    f"(exit code {worker.exit_code()})") from None
+    finally:
+        worker.stop()
+
+
 class ToolRunner:
     """Parent side: validates, sends calls to the worker and turns every failure into a CallResult."""
 
-    def __init__(self, registry: Registry, timeout: float = DEFAULT_TIMEOUT, max_chars: int = DEFAULT_MAX_CHARS):
+    def __init__(self, registry: Registry, timeout: float = DEFAULT_TIMEOUT, max_chars: int = DEFAULT_MAX_CHARS,
+                 memory_limit_mb: int = DEFAULT_MEMORY_MB):
         self.registry = registry
         self.timeout = timeout
         self.max_chars = max_chars
-        self._proc: subprocess.Popen | None = None
-        self._send: Connection | None = None
-        self._recv: Connection | None = None
+        self.memory_limit_mb = memory_limit_mb
+        self._worker: Worker | None = None
+        self._sequence = 0
 
     def start(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
+        if self._worker is not None and self._worker.process.poll() is None:
             return
         self.close()
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "slmreact_cli.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=env, close_fds=True)
-        self._send = Connection(os.dup(self._proc.stdin.fileno()), readable=False)
-        self._recv = Connection(os.dup(self._proc.stdout.fileno()), writable=False)
-        self._proc.stdin.close()
-        self._proc.stdout.close()
-        self._send.send([(m.spec, m.module_name, m.is_path) for m in self.registry.modules])
+        worker = start_worker()
+        try:
+            worker.link.send(("serve", _worker_sys_path(), self.registry.exports(), self.memory_limit_mb))
+        except BaseException:
+            worker.stop()
+            raise
+        self._worker = worker
 
     def call(self, name: str, arguments: dict) -> CallResult:
         start = time.perf_counter()
@@ -87,37 +197,45 @@ class ToolRunner:
         except ValueError as exc:
             return CallResult(False, f"ValueError: {exc}", 0.0)
         try:
-            self.start()
-            self._send.send((name, args, self.max_chars))
-            if not self._recv.poll(self.timeout):
-                self._kill()
-                return CallResult(False, f"TimeoutError: {name} did not finish within {self.timeout:g} s "
-                                         "and was stopped", time.perf_counter() - start)
-            ok, text, cut = self._recv.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            code = self._proc.wait(timeout=5) if self._proc else None
-            self._kill()
-            return CallResult(False, f"ToolCrashed: {name} ended its process (exit code {code})",
+            ok, text, cut = self._exchange(name, args)
+        except CallTimedOut:
+            self.close()
+            return CallResult(False, f"TimeoutError: {name} did not finish within {self.timeout:g} s "
+                                     "and was stopped", time.perf_counter() - start)
+        except WorkerGone as gone:
+            self.close()
+            return CallResult(False, f"ToolCrashed: {name} ended its process (exit code {gone.exit_code})",
                               time.perf_counter() - start)
+        except BaseException:
+            self.close()  # interrupted mid-call: the worker may still answer this call later
+            raise
         return CallResult(ok, text, time.perf_counter() - start, cut)
 
-    def _kill(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=5)
-        self.close()
+    def _exchange(self, name: str, args: dict) -> tuple[bool, str, int]:
+        """Send one call and wait for its own reply; replies to earlier calls are dropped."""
+        try:
+            self.start()
+        except OSError as exc:
+            raise WorkerGone(None) from exc
+        worker = self._worker
+        self._sequence += 1
+        deadline = time.monotonic() + self.timeout
+        try:
+            worker.link.send((self._sequence, name, args, self.max_chars))
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not worker.link.poll(remaining):
+                    raise CallTimedOut
+                sequence, ok, text, cut = worker.link.recv()
+                if sequence == self._sequence:
+                    return ok, text, cut
+        except (EOFError, OSError) as exc:
+            raise WorkerGone(worker.exit_code()) from exc
 
     def close(self) -> None:
-        for conn in (self._send, self._recv):
-            if conn is not None:
-                with contextlib.suppress(OSError):
-                    conn.close()
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=2)
-        self._proc = self._send = self._recv = None
+        if self._worker is not None:
+            self._worker.stop()
+        self._worker = None
 
     def __enter__(self) -> "ToolRunner":
         return self
@@ -143,33 +261,114 @@ async def _await(awaitable):
     return await awaitable
 
 
-def serve() -> None:
-    recv = Connection(os.dup(0), writable=False)
-    send = Connection(os.dup(1), readable=False)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)  # a tool's prints must not corrupt the pipe
-    functions = {}
-    for spec, module_name, is_path in recv.recv():
+def _limit_memory(megabytes: int) -> None:
+    """Cap the worker's memory, so a runaway tool gets a MemoryError instead of exhausting the machine.
+    RLIMIT_DATA counts the memory a process writes to, not address space it only reserves."""
+    if megabytes <= 0:
+        return
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    kind = resource.RLIMIT_DATA if sys.platform == "linux" else resource.RLIMIT_AS
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(kind)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(kind, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+
+
+@dataclass
+class _Function:
+    func: object
+    validator: object
+    parameters: list[str]
+
+
+def _load_functions(exports: list[tuple[ModuleRef, list[str]]]) -> tuple[dict, dict]:
+    """The registry's tools, each taken from its own module; and why any could not be loaded."""
+    functions, missing = {}, {}
+    for ref, names in exports:
         try:
-            module = import_module(ModuleRef(spec, module_name, is_path))
-            functions.update({n: f for n, f in vars(module).items() if callable(f)})
-        except BaseException:
-            traceback.print_exc()
+            module = import_module(ref)
+        except BaseException as exc:
+            missing.update({n: f"its module failed to import: {type(exc).__name__}: {exc}" for n in names})
+            continue
+        for name in names:
+            try:
+                func = getattr(module, name)
+                functions[name] = _Function(func, signature_validator(name, func),
+                                            list(inspect.signature(func).parameters))
+            except Exception as exc:
+                missing[name] = f"{type(exc).__name__}: {exc}"
+    return functions, missing
+
+
+def _answer(function: _Function | None, why_missing: str | None, name: str, args: dict,
+            max_chars: int) -> tuple[bool, str, int]:
+    try:
+        if function is None:
+            raise LookupError(f"{name} is not available: {why_missing or 'unknown tool'}")
+        checked = checked_arguments(name, function.validator, args, function.parameters)
+        value = _run_one(function.func, {k: v for k, v in dict(checked).items() if k in args})
+        text, cut = truncate(result_text(value), max_chars)
+        return True, text, cut
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt from a tool too
+        message = str(exc).strip() or "(no message)"
+        text, cut = truncate(f"{type(exc).__name__}: {message}", max_chars)
+        return False, text, cut
+
+
+def serve(link: Connection, exports: list[tuple[ModuleRef, list[str]]]) -> None:
+    functions, missing = _load_functions(exports)
+    worker_pid = os.getpid()
     while True:
         try:
-            name, args, max_chars = recv.recv()
+            sequence, name, args, max_chars = link.recv()
         except (EOFError, OSError):
             return
-        try:
-            value = _run_one(functions[name], args)
-            text, cut = truncate(result_text(value), max_chars)
-            send.send((True, text, cut))
-        except BaseException as exc:  # SystemExit and KeyboardInterrupt from a tool too
-            message = str(exc).strip() or "(no message)"
-            text, cut = truncate(f"{type(exc).__name__}: {message}", max_chars)
-            send.send((False, text, cut))
+        reply = _answer(functions.get(name), missing.get(name), name, args, max_chars)
+        if os.getpid() != worker_pid:
+            os._exit(0)  # a copy left by a tool that forked: only the worker itself answers
+        link.send((sequence, *reply))
+
+
+def describe(link: Connection, modules: list[tuple[str, ModuleRef]]) -> None:
+    for spec, ref in modules:
+        link.send(describe_module(spec, ref))
+
+
+def _silence_standard_streams() -> None:
+    """Point file descriptors 0 and 1 at the null device: a tool's prints and reads, its child
+    processes' too, must neither reach this program's output nor wait for input."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def _listen_address() -> str | None:
+    """A socket path of our own on POSIX (nothing to clean up after a kill once the link is up);
+    None on Windows, where the default is a named pipe."""
+    if os.name != "posix":
+        return None
+    return os.path.join(tempfile.gettempdir(), f"slmreact-worker-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def main() -> None:
+    authkey = bytes.fromhex(sys.stdin.readline().strip())
+    with Listener(_listen_address(), authkey=authkey) as listener:
+        print(listener.address, flush=True)
+        link = listener.accept()
+    _silence_standard_streams()
+    request = link.recv()
+    kind, import_path = request[0], request[1]
+    sys.path[:] = list(dict.fromkeys([*sys.path, *import_path]))
+    if kind == "describe":
+        describe(link, request[2])
+    else:
+        _limit_memory(request[3])
+        serve(link, request[2])
 
 
 if __name__ == "__main__":
-    serve()
+    main()

@@ -320,14 +320,15 @@ def test_an_answer_that_drops_a_results_exponent_is_asked_for_again_once(registr
     assert of(events, Answer)[0].text == "The combined mass is 5.1971e+24 kg."
 
 
-def test_nested_tool_calls_in_a_string_argument_run_first(registry, runner):
+def test_a_quoted_call_in_a_string_argument_is_text_and_does_not_run(registry, runner):
+    """Only an argument written as a call runs first; a string that reads like one is the tool's text."""
     _, _, events = run(registry, runner, [
         Reply("Action: calculate(expression=\"lookup('b') * 2\")"),
-        Reply("Answer: 64"),
+        Reply("Answer: it cannot be computed"),
     ])
     calls = of(events, ToolCall)
-    assert [(c.name, c.result) for c in calls] == [("lookup", "32"), ("calculate", "64")]
-    assert calls[1].arguments == {"expression": "32 * 2"}
+    assert [c.name for c in calls] == ["calculate"]
+    assert calls[0].arguments == {"expression": "lookup('b') * 2"} and calls[0].error is not None
 
 
 def test_a_call_given_as_an_argument_value_runs_first_and_feeds_its_result(registry, runner):
@@ -355,8 +356,8 @@ def test_a_failing_outer_call_of_a_composition_is_reported_not_dropped(registry,
 
 def test_a_bare_word_in_a_nested_call_is_read_as_text(registry, runner):
     _, _, events = run(registry, runner, [
-        Reply('Action: calculate(expression="lookup(b) * 2")'),
-        Reply("Answer: 64"),
+        Reply('Action: add(x=lookup(b), y=1)'),
+        Reply("Answer: 33"),
     ])
     assert [(c.name, c.arguments, c.result) for c in of(events, ToolCall)][0] == ("lookup", {"key": "b"}, "32")
 
@@ -367,10 +368,10 @@ def test_a_call_written_without_its_action_label_is_read_as_the_action(registry,
 
 
 def test_a_call_that_only_wraps_a_nested_call_and_fails_on_its_result_is_dropped(registry, runner):
-    """calculate(expression="hang(seconds=0)") wraps a call whose result is text: the inner call's
+    """calculate(expression=hang(seconds=0)) wraps a call whose result is text: the inner call's
     result stands, and the wrapper's own error stays out of the observation."""
     _, _, events = run(registry, runner, [
-        Reply('Action: calculate(expression="hang(seconds=0)")'),
+        Reply('Action: calculate(expression=hang(seconds=0))'),
         Reply("Answer: done"),
     ])
     assert [(c.name, c.result) for c in of(events, ToolCall)] == [("hang", "done")]
@@ -452,7 +453,7 @@ def test_a_loop_of_repeated_calls_is_ended_with_an_answer(registry, runner):
 
 def test_a_loop_of_the_same_failing_nested_call_is_ended_with_an_answer(registry, runner):
     """The inner call fails the same way each time; its repeats count toward the loop guard too."""
-    bad = 'Action: calculate(expression="lookup(key=\'zzz\') * 2")'
+    bad = "Action: add(x=lookup(key='zzz'), y=2)"
     engine, _, events = run(registry, runner, [Reply(bad), Reply(bad), Reply(bad), Reply(" not available.")],
                             redraws=0, question="What is twice the value under zzz?")
     assert of(events, Answer)[0].text == "not available."
