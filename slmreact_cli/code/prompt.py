@@ -1,0 +1,91 @@
+"""Code mode's prompt: the tools as Python function signatures, and the Thought / Action / Answer
+protocol with the Action as a ```python block. Like the react prompt, it is a pure function of the
+registry, so the engine's prefix cache serves it from the second question on.
+"""
+from __future__ import annotations
+
+import inspect
+
+from ..tools import Registry, Tool
+
+CODE_RULES = """\
+You answer the user's question. You work in steps of Thought, Action and Observation, and you finish with an Answer.
+
+Thought: what the question asks, what the observations already tell you, and what is still missing.
+Action: a short Python program in a ```python block. It calls the tools below as Python functions and prints what you need.
+Observation: what the program printed. It is given to you; never write it yourself.
+Answer: the final answer in one sentence, once the observations answer the whole question.
+
+Rules:
+- The tools are Python functions that already exist: call them, never define or import them again.
+- Do every calculation in the program and print the result; never compute in your head. math is available.
+- One program can call several tools and combine their results.
+- If no tool or calculation is needed (general knowledge, a greeting), write the Answer right away.
+- If a tool returns an error and no listed tool can give that information, answer that the information is not available.
+- Available builtins: print, len, round, min, max, sum, abs, sorted, range, int, float, str, list, dict, enumerate, zip. No other imports, no files, no while loops, no classes."""
+
+TURN_PREFIX = "Thought:"
+# After two steps that only ran a program already run, the next turn is started as the answer.
+STUCK_PREFIX = "Thought: Running the program again will not add anything new, so I answer with what the observations show.\nAnswer:"
+CODE_FENCE = "```python\n"
+
+_TYPES = {"integer": "int", "number": "float", "string": "str", "boolean": "bool", "array": "list", "object": "dict"}
+
+
+def _annotation(spec: dict) -> str:
+    kind = spec.get("type")
+    if "enum" in spec:
+        return "str"
+    if isinstance(kind, list):
+        return " | ".join(_TYPES.get(k, "Any") for k in kind)
+    return _TYPES.get(kind, "Any")
+
+
+def _returns(tool: Tool) -> str:
+    try:
+        annotation = inspect.signature(tool.func).return_annotation
+    except (TypeError, ValueError):
+        return ""
+    if annotation is inspect.Signature.empty:
+        return ""
+    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return f" -> {name}" if name else ""
+
+
+def python_signature(tool: Tool) -> str:
+    """`def name(a: str, b: float = None) -> float:` with the description and arguments as its docstring."""
+    props = tool.parameters.get("properties", {})
+    required = set(tool.parameters.get("required", []))
+    params = [f"{arg}: {_annotation(spec)}" + ("" if arg in required else " = None") for arg, spec in props.items()]
+    lines = [f"def {tool.name}({', '.join(params)}){_returns(tool)}:", f'    """{" ".join(tool.description.split())}']
+    for arg, spec in props.items():
+        detail = " ".join(spec.get("description", "").split())
+        if "enum" in spec:
+            detail = f"{detail} One of: {', '.join(map(str, spec['enum']))}.".strip()
+        if detail:
+            lines.append(f"    {arg}: {detail}")
+    lines.append('    """')
+    return "\n".join(lines)
+
+
+def code_system_prompt(registry: Registry) -> str:
+    tools = "\n\n".join(python_signature(t) for t in registry.tools.values())
+    return f"""{CODE_RULES}
+
+Tools:
+```python
+{tools}
+```
+
+Format example (the tool names and numbers are placeholders):
+Question: ...
+Thought: I need two facts and their product.
+Action:
+```python
+a = first_tool(...)
+b = second_tool(...)
+print(a, b, a * b)
+```
+Observation: 12 2.5 30.0
+Thought: 30.0 is what the question asks for.
+Answer: The answer is 30."""
