@@ -2,7 +2,7 @@
 
 Allowed: assignments, arithmetic, comparisons, `if`, `for` over bounded ranges and data, `break`
 and `continue`, comprehensions, f-strings, subscripts, chosen methods of plain data (values.py),
-`math`, a short list of builtins, `def` and `lambda` of names that are not tools, and calls of the
+`math` (its members also by bare name: `sqrt(2)`), a short list of builtins, `def` and `lambda` of names that are not tools, and calls of the
 registered tools, which go back to the caller (`call_tool`) and from there to the worker process.
 Refused before anything runs: see refusals.py. Bounded: evaluated nodes, the program's own time,
 printed text, tool calls per program, and the size of numbers, strings and lists.
@@ -334,8 +334,9 @@ class Interpreter:
             return self.tools[name]
         if name in self.builtins:
             return self.builtins[name]
-        hint = f" Use math.{name} (math is available)." if name in self.math.members else ""
-        raise ProgramError(f"NameError: name {name!r} is not defined.{hint} The tools are: "
+        if name in self.math.members:  # small models write sqrt(...) without the import
+            return self.math.members[name]
+        raise ProgramError(f"NameError: name {name!r} is not defined. The tools are: "
                            f"{', '.join(self.tools) or '(none)'}")
 
     # ---- expressions ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ Answer: the final answer in one sentence, once the observations answer the whole
 
 Rules:
 - The tools are Python functions that already exist: call them, never define or import them again.
-- Do every calculation in the program and print the result; never compute in your head. math is available.
+- Do every calculation in the program and print the result; never compute in your head. The math functions (sqrt, log, exp, sin, ...) and pi are available.
 - One program can call several tools and combine their results.
 - If no tool or calculation is needed (general knowledge, a greeting), write the Answer right away.
 - If a tool returns an error and no listed tool can give that information, answer that the information is not available.
