@@ -187,6 +187,8 @@ def test_huge_numbers_strings_and_ranges_are_refused_before_they_are_built():
     assert "too large" in run("x = [1]\nfor i in range(40):\n    x.extend(x)")[0].error
     assert "too large" in run("x = ['y' * 100000] * 1000\nprint(x)")[0].error
     assert "above 1000" in run("f'{1:999999999}'")[0].error
+    assert "round to more than" in run("round(5, -10 ** 9)")[0].error
+    assert run("d = {}\nd['self'] = d\nprint(d)")[0].output == "{'self': {...}}\n"
 
 
 def test_output_is_cut_at_its_limit():

@@ -547,6 +547,11 @@ class Interpreter:
                 raise ProgramError("TypeError: sum adds numbers; use + or a comprehension for lists and text")
             return sum(items, start)
 
+        def safe_round(number: Any, ndigits: Any = None) -> Any:
+            if isinstance(ndigits, int) and abs(ndigits) > limits.format_width:  # round(5, -10**9) computes 10**10**9
+                raise LimitReached(f"round to more than {limits.format_width} digits")
+            return round(number, ndigits)
+
         def safe_format(value: Any, spec: str = "") -> str:
             check_format_spec(str(spec), limits)
             return format(value, spec)
@@ -558,7 +563,7 @@ class Interpreter:
             return isinstance(value, kinds)
 
         table: dict[str, Callable[..., Any]] = {
-            "print": self._print, "len": len, "round": round, "min": min, "max": max, "sum": numeric_sum, "abs": abs,
+            "print": self._print, "len": len, "round": safe_round, "min": min, "max": max, "sum": numeric_sum, "abs": abs,
             "sorted": sorted, "range": bounded_range, "int": int, "float": float, "str": str, "bool": bool,
             "list": list, "dict": dict, "set": set, "tuple": tuple, "any": any, "all": all, "divmod": divmod,
             "pow": safe_pow, "format": safe_format, "isinstance": safe_isinstance, 

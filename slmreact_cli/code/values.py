@@ -89,7 +89,7 @@ def check_text_size(value: Any, limits: Limits) -> Any:
     def spend(item: Any, depth: int) -> None:
         if isinstance(item, str):
             budget[0] -= len(item) + 2
-        elif isinstance(item, dict):
+        elif isinstance(item, dict) and depth < 50:
             for key, inner in item.items():
                 spend(key, depth + 1)
                 spend(inner, depth + 1)
@@ -160,7 +160,7 @@ def binary_op(op: type, left: Any, right: Any, limits: Limits) -> Any:
     fn = BINARY_OPERATORS[op]
     ints = all(isinstance(v, int) for v in (left, right))
     if op is POW and ints and right > 0 and _int_bits(left) * right > limits.int_bits and abs(left) > 1:
-        raise LimitReached(f"{left} ** {right} is too large")
+        raise LimitReached(f"the power ** {right} is too large")
     if op is MULT:
         if ints and _int_bits(left) + _int_bits(right) > limits.int_bits:
             raise LimitReached("the product is too large")
