@@ -127,6 +127,7 @@ REFUSED = {
     "import os": "import os is not available",
     "import math, subprocess": "import subprocess is not available",
     "from os import path": "from os import path is not available",
+    "import price\nprice.get('apple')": "import price is not needed: price is a tool, already defined as a function",
     "from math import system": "from math import system is not available",
     "x = (1).__class__": "the attribute __class__ is not available",
     "x = __builtins__": "the name __builtins__ is not available",

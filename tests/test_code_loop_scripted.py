@@ -66,6 +66,18 @@ def test_one_program_chains_calls_and_its_output_is_the_observation(registry, ru
         'print(add(a, b) * 2)\n```\nObservation: 84\nThought:')
 
 
+def test_the_prompt_shows_the_tools_as_python_and_its_example_calls_real_tools(registry):
+    prompt = code_system_prompt(registry)
+    assert 'def lookup(key: str) -> int:\n    """Return the value stored under a key.' in prompt
+    assert 'a = lookup(key="...")\nb = add(x=..., y=...)' in prompt
+
+
+def test_a_copied_example_call_is_refused_as_a_placeholder(registry, runner):
+    _, _, events = run(registry, runner, [program('print(lookup(key="..."))'), Reply(" Done.\nAnswer: none")])
+    assert 'key="..." is a placeholder, not a value' in of(events, Observation)[0].text
+    assert of(events, ToolCall)[0].seconds == 0.0  # never sent to the worker
+
+
 def test_events_come_in_protocol_order(registry, runner):
     _, _, events = run(registry, runner, [program('print(lookup("c"))'), Reply(" Done.\nAnswer: 7")])
     kinds = [type(e).__name__ for e in events if not isinstance(e, ThoughtDelta) and e.type != "model_turn"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 
+from ..prompts import example_tools
 from ..tools import Registry, Tool
 
 CODE_RULES = """\
@@ -68,24 +69,42 @@ def python_signature(tool: Tool) -> str:
     return "\n".join(lines)
 
 
+_STAND_IN_TEXT = '"..."'
+
+
+def example_call(tool: Tool) -> str:
+    """A call of a real tool with stand-ins for its values: `"..."` for text, `...` otherwise. Small
+    models copy the example's names, so they must exist; a copied stand-in is refused when it runs."""
+    props = tool.parameters.get("properties", {})
+    required = tool.parameters.get("required", list(props))
+    args = ", ".join(f"{a}={_STAND_IN_TEXT if props[a].get('type') == 'string' else '...'}"
+                     for a in required if a in props)
+    return f"{tool.name}({args})"
+
+
 def code_system_prompt(registry: Registry) -> str:
     tools = "\n\n".join(python_signature(t) for t in registry.tools.values())
-    return f"""{CODE_RULES}
+    example = ""
+    listed = example_tools(registry)
+    if listed:
+        first, second = listed[0], listed[min(1, len(listed) - 1)]
+        example = f"""
 
-Tools:
-```python
-{tools}
-```
-
-Format example (the tool names and numbers are placeholders):
+Format example (the values are placeholders):
 Question: ...
-Thought: I need two facts and their product.
+Thought: I need two facts, then their product.
 Action:
 ```python
-a = first_tool(...)
-b = second_tool(...)
+a = {example_call(first)}
+b = {example_call(second)}
 print(a, b, a * b)
 ```
 Observation: 12 2.5 30.0
 Thought: 30.0 is what the question asks for.
 Answer: The answer is 30."""
+    return f"""{CODE_RULES}
+
+Tools:
+```python
+{tools}
+```{example}"""

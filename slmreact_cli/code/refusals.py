@@ -56,6 +56,9 @@ def _import_refusal(node: ast.Import | ast.ImportFrom, tools: set[str]) -> str |
         other = [a.name for a in node.names if a.name != "math"]
         if not other:
             return None
+        if other[0] in tools:
+            return (f"import {other[0]} is not needed: {other[0]} is a tool, already defined as a function; call it "
+                    f"directly, e.g. {other[0]}(...) with its arguments")
         return (f"import {other[0]} is not available: only math can be imported, and the tools are already "
                 "defined as functions")
     names = [a.name for a in node.names]
