@@ -18,6 +18,7 @@ import json
 import time
 from typing import Any, Callable, Iterator
 
+from ..agent import Grounding, call_key, format_call, placeholder_arguments
 from ..events import Action, Answer, CallPlan, Error, Event, NoAnswer, Notice, Observation, Thought, ToolCall
 from ..execution import run_tool
 from ..followup import recent, refers_back
@@ -72,31 +73,28 @@ class ProgramCalls:
     keeps the events for the loop to yield once the program has finished."""
 
     def __init__(self, registry, runner, approve):
-        from ..agent import call_key, format_call, placeholder_arguments  # agent.py imports this module
-
         self.registry, self.runner, self.approve = registry, runner, approve
-        self._key, self._format, self._placeholders = call_key, format_call, placeholder_arguments
         self.step = 0
         self.events: list[Event] = []
         self.results: dict[str, str] = {}  # call key -> result text, for the whole question
 
     def __call__(self, name: str, arguments: dict) -> Any:
         arguments = plain(arguments)
-        key = self._key(name, arguments)
+        key = call_key(name, arguments)
         self.events.append(CallPlan(self.step, ({"name": name, "arguments": arguments},), "code"))
         if key in self.results:
             self.events.append(ToolCall(self.step, name, arguments, self.results[key], None, 0.0, repeated=True))
             return tool_value(self.results[key])
-        stand_ins = self._placeholders(arguments)
+        stand_ins = placeholder_arguments(arguments)
         if stand_ins:
             note = (f"{', '.join(f'{k}={json.dumps(arguments[k])}' for k in stand_ins)} is a placeholder, not a "
                     "value. If another tool gives the value, call it first; if no tool does, write the Answer.")
             self.events.append(ToolCall(self.step, name, arguments, None, note, 0.0))
-            raise ProgramError(f"{self._format(name, arguments)}: {note}")
+            raise ProgramError(f"{format_call(name, arguments)}: {note}")
         event = run_tool(self.step, name, arguments, self.runner, self.registry, self.approve)
         self.events.append(event)
         if event.error is not None:
-            raise ProgramError(f"{self._format(name, arguments)} failed: {event.error}")
+            raise ProgramError(f"{format_call(name, arguments)} failed: {event.error}")
         self.results[key] = event.result
         return tool_value(event.result)
 
@@ -170,8 +168,6 @@ class CodeLoop:
         return parsed, usage, seconds, new_tokens
 
     def run(self, question: str) -> Iterator[Event]:
-        from ..agent import Grounding  # agent.py imports this module
-
         start = time.perf_counter()
         base, notices = self._base(question)
         yield from notices
