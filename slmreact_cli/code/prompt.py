@@ -21,6 +21,7 @@ Rules:
 - The tools are Python functions that already exist: call them, never define or import them again.
 - Do every calculation in the program and print the result; never compute in your head. The math functions (sqrt, log, exp, sin, ...) and pi are available.
 - One program can call several tools and combine their results.
+- Print values as they are: do not round them in the program.
 - If no tool or calculation is needed (general knowledge, a greeting), write the Answer right away.
 - If a tool returns an error and no listed tool can give that information, answer that the information is not available.
 - Available builtins: print, len, round, min, max, sum, abs, sorted, range, int, float, str, list, dict, enumerate, zip. No other imports, no files, no while loops, no classes."""
