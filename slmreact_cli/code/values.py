@@ -171,6 +171,7 @@ def binary_op(op: type, left: Any, right: Any, limits: Limits) -> Any:
         raise LimitReached("the shifted number is too large")
     if op is MOD and isinstance(left, str):
         _percent_format(left, limits)
+        check_text_size(right, limits)
     return check_value(fn(left, right), limits)
 
 
