@@ -20,11 +20,11 @@ Answer: the final answer in one sentence, once the observations answer the whole
 Rules:
 - The tools are Python functions that already exist: call them, never define or import them again.
 - Do every calculation in the program and print the result; never compute in your head. The math functions (sqrt, log, exp, sin, ...) and pi are available.
-- One program can call several tools and combine their results.
-- Print values as they are: do not round them in the program.
+- One program can call several tools and combine their results. It prints the final result the question asks for, not only the facts it looked up.
+- Never call round(): print values as they are.
 - If no tool or calculation is needed (general knowledge, a greeting), write the Answer right away.
 - If a tool returns an error and no listed tool can give that information, answer that the information is not available.
-- Available builtins: print, len, round, min, max, sum, abs, sorted, range, int, float, str, list, dict, enumerate, zip. No other imports, no files, no while loops, no classes."""
+- Available builtins: print, len, min, max, sum, abs, sorted, range, int, float, str, list, dict, enumerate, zip. No other imports, no files, no while loops, no classes."""
 
 TURN_PREFIX = "Thought:"
 # After two steps that only ran a program already run, the next turn is started as the answer.
