@@ -66,6 +66,10 @@ def test_math_by_module_and_by_bare_name_and_from_import():
     assert result.error is None and result.output == "31.144823004794873 2.0 3.0 True\n"
 
 
+def test_math_needs_no_import():
+    assert run("math.sqrt(16) + math.pi")[0].value == repr(4 + 3.141592653589793)
+
+
 def test_def_and_lambda_that_are_not_tools_run():
     result, _ = run("def double(x, k=2):\n    return x * k\nprint(double(4), sorted([3, 1, 2], key=lambda v: -v))")
     assert result.error is None and result.output == "8 [3, 2, 1]\n"

@@ -334,6 +334,8 @@ class Interpreter:
             return self.tools[name]
         if name in self.builtins:
             return self.builtins[name]
+        if name == "math":  # available without the import, as the prompt says
+            return self.math
         if name in self.math.members:  # small models write sqrt(...) without the import
             return self.math.members[name]
         raise ProgramError(f"NameError: name {name!r} is not defined. The tools are: "

@@ -91,18 +91,30 @@ def code_system_prompt(registry: Registry) -> str:
         first, second = listed[0], listed[min(1, len(listed) - 1)]
         example = f"""
 
-Format example (the values are placeholders):
+A question that is only arithmetic: the program computes it.
+Question: How long is the hypotenuse of a right triangle with sides 5 and 12?
+Thought: The hypotenuse is the square root of the sum of the squares.
+Action:
+```python
+hypotenuse = math.sqrt(5 ** 2 + 12 ** 2)
+print(hypotenuse)
+```
+Observation: 13.0
+Thought: 13.0 is what the question asks for.
+Answer: The hypotenuse is 13.0.
+
+A question that needs tools (the values here are placeholders): one program calls them and computes the result.
 Question: ...
-Thought: I need two facts, then their product.
+Thought: I need two facts from the tools, then a result computed from them.
 Action:
 ```python
 a = {example_call(first)}
 b = {example_call(second)}
-print(a, b, a * b)
+print(a * b)
 ```
-Observation: 12 2.5 30.0
+Observation: 30.0
 Thought: 30.0 is what the question asks for.
-Answer: The answer is 30."""
+Answer: The answer is 30.0."""
     return f"""{CODE_RULES}
 
 Tools:
