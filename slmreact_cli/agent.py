@@ -22,6 +22,7 @@ from typing import Callable, Iterator
 
 from .calling import CallingStep
 from .errors import ModelError
+from .execution import DECLINED, run_tool
 from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
                      ThoughtDelta, ToolCall)
 from .followup import recent, refers_back
@@ -34,7 +35,7 @@ from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWE
                       example_placeholders, observation_text, question_message, reasoning_system_prompt,
                       results_text)
 from .tools import Registry
-from .worker import CallResult, ToolRunner
+from .worker import ToolRunner
 
 Approver = Callable[[str, dict], bool]  # (tool name, arguments) -> run it?
 
@@ -46,7 +47,7 @@ class AgentSettings:
     stop: tuple[str, ...] = ("PAUSE", "Observation:")
     constrained: bool = True
     use_action_calls: bool = True
-    mode: str = "react"  # or "native": the chat template's own tool-call format
+    mode: str = "react"  # or "native": the chat template's own tool-call format; or "code" (code/loop.py)
     sampling: Sampling = Sampling()
     # A reasoning turn whose Actions only repeat earlier ones is drawn again, this many times at most
     # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
@@ -174,14 +175,23 @@ class Agent:
                                    max_new_tokens=self.settings.max_new_tokens)
         self.system = {"role": "system", "content": reasoning_system_prompt(registry)}
         self.history: list[dict] = []  # earlier questions' messages, full traces
+        self.code = None
+        if self.settings.mode == "code":
+            from .code.loop import CodeLoop
+
+            self.code = CodeLoop(engine, registry, runner, self.settings, approve, self._reason)
 
     def reset(self) -> None:
         self.history = []
+        if self.code is not None:
+            self.code.reset()
 
     def warm(self) -> None:
         """Prepare the reasoning prompt's fixed prefix in the engine (see Engine.warm)."""
         if self.settings.mode == "react":
             self.engine.warm([self.system], adapter=False)
+        elif self.code is not None:
+            self.code.warm()
 
     # ---- context window -----------------------------------------------------------------------
     def _fit(self, messages: list[dict], base: list[dict]) -> Iterator[Event]:
@@ -213,7 +223,12 @@ class Agent:
         start = time.perf_counter()
         step = 0
         try:
-            for event in (self._run_native if self.settings.mode == "native" else self._run_react)(question):
+            loop = self._run_react
+            if self.settings.mode == "native":
+                loop = self._run_native
+            elif self.code is not None:
+                loop = self.code.run
+            for event in loop(question):
                 step = event.step
                 yield event
         except ModelError as exc:
@@ -561,19 +576,15 @@ class Agent:
                 note = (f"{', '.join(found)} in {format_call(name, arguments)} {verb} from neither the question "
                         f"nor an observation{advice}")
                 return ToolCall(step, name, arguments, None, note, 0.0)
-        if self.approve is not None and not self.approve(name, arguments):
-            return ToolCall(step, name, arguments, None, "the user declined to run this call", 0.0)
-        outcome: CallResult = self.runner.call(name, arguments)
-        tool = self.registry.get(name)
-        shown_args = arguments
-        if tool is not None and outcome.ok:
-            shown_args = tool.validate(arguments)
-        if outcome.ok:
-            seen[key] = outcome.text
+        event = run_tool(step, name, arguments, self.runner, self.registry, self.approve)
+        if event.error == DECLINED:
+            return event
+        if event.error is None:
+            seen[key] = event.result
             if grounding is not None:
-                grounding.learn([outcome.text])
-            return ToolCall(step, name, shown_args, outcome.text, None, outcome.seconds, outcome.truncated_chars)
-        seen[key] = f"Error: {outcome.text}"
+                grounding.learn([event.result])
+            return event
+        seen[key] = f"Error: {event.error}"
         if grounding is not None:
-            grounding.words |= known_words([outcome.text])  # an error may list the values that exist
-        return ToolCall(step, name, shown_args, None, outcome.text, outcome.seconds, outcome.truncated_chars)
+            grounding.words |= known_words([event.error])  # an error may list the values that exist
+        return event

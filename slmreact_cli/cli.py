@@ -31,7 +31,8 @@ GrammarOpt = Annotated[Optional[bool], typer.Option(
 TimeoutOpt = Annotated[float, typer.Option("--tool-timeout", min=0.1, help="Seconds before a tool call is stopped.")]
 ModeOpt = Annotated[Optional[str], typer.Option(
     "--mode", help="react (Thought/Action/Observation with a function-calling step) or native (the chat "
-                   "template's own tool calls). Default: the profile's setting.")]
+                   "template's own tool calls) or code (a short Python program that calls the tools). Default: the profile's "
+                   "setting.")]
 NoLogOpt = Annotated[bool, typer.Option("--no-log", help="Do not write the transcript log.")]
 ApproveOpt = Annotated[bool, typer.Option("--approve", help="Ask before each tool call: yes, no, or always for that tool.")]
 BatchApproveOpt = Annotated[Optional[str], typer.Option(
@@ -83,8 +84,8 @@ def loaded_session(options, console: Console, approve=False) -> Iterator:
 def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False, mode=None):
     from .session import SessionOptions
 
-    if mode not in (None, "react", "native"):
-        raise typer.BadParameter(f"--mode must be react or native, not {mode!r}")
+    if mode not in (None, "react", "native", "code"):
+        raise typer.BadParameter(f"--mode must be react, native or code, not {mode!r}")
     return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=grammar,
                           tool_timeout=tool_timeout, log=not no_log, mode=mode)
 

@@ -74,7 +74,7 @@ class Profile(BaseModel):
     quantize: Literal["none", "int8"] = "none"
     max_seq_length: int = Field(4096, gt=0)
     stop: list[str] = Field(default_factory=lambda: ["PAUSE", "Observation:"])
-    mode: Literal["react", "native"] = "react"
+    mode: Literal["react", "native", "code"] = "react"
     constrained: bool = True
     # Reasoning turns drawn again per question when the model hits a dead end (it only repeats an
     # earlier Action, or leaves an argument as a placeholder); 0 turns this off.

@@ -56,7 +56,7 @@ class CallPlan:
 
     step: int
     calls: tuple[dict, ...]
-    source: Literal["action", "calling-step", "native"]
+    source: Literal["action", "calling-step", "native", "code"]
     repairs: tuple[str, ...] = ()
     retried: bool = False
     type: Literal["call_plan"] = "call_plan"

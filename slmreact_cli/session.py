@@ -22,7 +22,7 @@ class SessionOptions:
     constrained: bool | None = None  # None: the profile's setting
     tool_timeout: float = DEFAULT_TIMEOUT
     log: bool = True  # write the transcript log
-    mode: str | None = None  # "react" or "native"; None: the profile's setting
+    mode: str | None = None  # "react", "native" or "code"; None: the profile's setting
 
 
 class Session:
