@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-tokens", type=int, default=16384)
     ap.add_argument("--max-steps", type=int, default=0, help="stop early (a smoke test)")
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="stop after this much training time and save what there is (a lease's budget)")
     ap.add_argument("--no-checkpointing", action="store_true",
                     help="keep activations instead of recomputing them: faster where GPU memory is ample")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -91,7 +93,7 @@ def main() -> None:
     t0 = time.time()
     for epoch, groups in enumerate(plan, 1):
         for group in groups:
-            if step >= total:
+            if step >= total or (args.max_minutes and time.time() - t0 > 60 * args.max_minutes):
                 break
             longest = max(int(offsets[i + 1] - offsets[i]) for i in group)
             x = torch.full((len(group), longest), pad, dtype=torch.long)
