@@ -12,12 +12,12 @@ def test_shipped_profiles():
     assert profiles["phi-3.5-mini-xlam"].adapter == "akshayballal/phi-3.5-mini-xlam-function-calling"
 
 
-def test_the_small_profile_ships_its_reasoning_adapter(home):
+def test_both_embedded_profiles_ship_their_reasoning_adapter(home):
     from slmreact_cli.paths import adapter_path
 
-    spec = load_profiles()["qwen2.5-coder-0.5b"].reasoning_adapter
-    assert spec.startswith("bundled:") and adapter_path(spec).is_file()
-    assert load_profiles()["qwen2.5-coder-1.5b"].reasoning_adapter is None
+    for name in ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"):
+        spec = load_profiles()[name].reasoning_adapter
+        assert spec == f"bundled:{name}-react.gguf" and adapter_path(spec).is_file()
     cfg = home / "config" / "config.toml"
     cfg.parent.mkdir(parents=True)
     cfg.write_text('[profiles.mine]\nsource = "x/y"\nengine = "unsloth"\nreasoning_adapter = "r.gguf"\n')
