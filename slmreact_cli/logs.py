@@ -101,12 +101,7 @@ class TranscriptLog:
         return self.conn is not None
 
     def _turn_off(self, exc: Exception) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except sqlite3.Error:
-                pass
-        self.conn = None
+        self.close()
         self.question_id = None
         self.warn(f"the transcript log is off for this session: {self.path}: {exc}")
 
@@ -157,7 +152,7 @@ class TranscriptLog:
             try:
                 self.conn.close()
             except sqlite3.Error:
-                pass
+                pass  # a connection that cannot close cleanly is dropped all the same
             self.conn = None
 
 
