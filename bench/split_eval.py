@@ -197,7 +197,7 @@ def main() -> None:
     ap.add_argument("--split", default="validation", choices=["train", "validation", "test"])
     ap.add_argument("--tasks", help="a task file instead of bench/tasks/data/<split>.jsonl")
     ap.add_argument("--models", nargs="+", default=["1.5b"], help="0.5b, 1.5b, or any profile / .gguf for --model")
-    ap.add_argument("--mode", choices=["react", "native"], help="slmreact --mode (default: the profile's)")
+    ap.add_argument("--mode", choices=["react", "native", "code"], help="slmreact --mode (default: the profile's)")
     ap.add_argument("--extra-flags", default="", help="more flags for slmreact batch")
     ap.add_argument("--kinds", nargs="+", choices=KINDS)
     ap.add_argument("--limit", type=int, default=0, help="only N tasks, spread over kinds (a smoke run)")
