@@ -1,5 +1,6 @@
-"""One tool call as every loop runs it: `--approve` first, then the worker, which validates the
-arguments against the registry's schema. The event carries the validated arguments of a call that ran."""
+"""One tool call as every loop runs it: `--approve` first, then the tool runner, which checks the
+arguments against the registry's schema before the worker checks them against the function's own
+signature. The event carries the validated arguments of a call that ran."""
 from __future__ import annotations
 
 from typing import Callable
