@@ -6,6 +6,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SMALL_PROFILE = "qwen2.5-coder-0.5b"
+SAMPLE = str(DATA / "sample_tools.py")
+CALCULATOR = str(ROOT / "tools" / "calculator.py")
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """The sample tools and the shipped calculator: the registry the scripted-loop tests share."""
+    from slmreact_cli.tools import load_registry
+
+    return load_registry([SAMPLE, CALCULATOR])
 
 
 @pytest.fixture

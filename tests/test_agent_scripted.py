@@ -4,24 +4,14 @@ import pytest
 from slmreact_cli.agent import Agent, AgentSettings
 from slmreact_cli.events import Answer, CallPlan, NoAnswer, Notice, Observation, ThoughtDelta, ToolCall
 from slmreact_cli.models.fake import Reply, ScriptedEngine
-from slmreact_cli.paths import bundled
-from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
 
-from conftest import DATA
-
-SAMPLE = str(DATA / "sample_tools.py")
-CALCULATOR = str(bundled("tools") / "calculator.py")
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry([SAMPLE, CALCULATOR])
+# the `registry` fixture (sample tools and the shipped calculator) comes from conftest
 
 
 @pytest.fixture(scope="module")
 def runner(registry):
-    with ToolRunner(registry, timeout=1.0) as r:
+    with ToolRunner(registry, timeout=5.0) as r:  # past it, `hang(seconds=30)` is stopped
         yield r
 
 

@@ -7,20 +7,10 @@ from slmreact_cli.code.prompt import code_system_prompt
 from slmreact_cli.events import (Action, Answer, CallPlan, Error, NoAnswer, Observation, Thought, ThoughtDelta,
                                  ToolCall)
 from slmreact_cli.models.fake import Reply, ScriptedEngine
-from slmreact_cli.paths import bundled
 from slmreact_cli.render import RecordBuilder
-from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
 
-from conftest import DATA
-
-SAMPLE = str(DATA / "sample_tools.py")
-CALCULATOR = str(bundled("tools") / "calculator.py")
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry([SAMPLE, CALCULATOR])
+# the `registry` fixture (sample tools and the shipped calculator) comes from conftest
 
 
 @pytest.fixture(scope="module")
