@@ -189,7 +189,7 @@ class Agent:
     def warm(self) -> None:
         """Prepare the reasoning prompt's fixed prefix in the engine (see Engine.warm)."""
         if self.settings.mode == "react":
-            self.engine.warm([self.system], adapter=False)
+            self.engine.warm([self.system], role="reasoning")
         elif self.code is not None:
             self.code.warm()
 
@@ -273,7 +273,7 @@ class Agent:
             else:
                 yield Thought(step, text.strip(), usage.seconds, usage.new_tokens)
                 cont = messages + [{"role": "assistant", "content": text + "<tool_call>\n"}]
-                gen = self.engine.generate(cont, stop=["</tool_call>"], adapter=False, tools=schemas,
+                gen = self.engine.generate(cont, stop=["</tool_call>"], role="reasoning", tools=schemas,
                                            grammar=self.calling.single_call_grammar, max_new_tokens=200)
                 new_tokens += gen.usage.new_tokens
                 yield ModelTurn(step, "calling", tuple(cont), gen.text, gen.usage.prompt_tokens,
@@ -504,7 +504,7 @@ class Agent:
                 sampling: Sampling | None = None):
         """One reasoning turn (adapter off), streamed as ThoughtDelta events; returns (text, usage)."""
         text, usage = "", Usage(0, 0, 0.0)
-        for chunk in self.engine.stream(messages, stop=stop, adapter=False, tools=tools,
+        for chunk in self.engine.stream(messages, stop=stop, role="reasoning", tools=tools,
                                         max_new_tokens=self.settings.max_new_tokens,
                                         sampling=sampling or self.settings.sampling):
             if isinstance(chunk, Usage):

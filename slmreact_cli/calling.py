@@ -119,7 +119,7 @@ class CallingStep:
         return result
 
     def _ask(self, messages: list[dict], result: CallingResult, constrained: bool) -> tuple[ParsedCalls, str | None]:
-        gen = self.engine.generate(messages, adapter=True, max_new_tokens=self.max_new_tokens,
+        gen = self.engine.generate(messages, role="calling", max_new_tokens=self.max_new_tokens,
                                    sampling=Sampling(), grammar=self.grammar if constrained else None)
         result.turns.append((messages, gen.text, gen.usage, constrained))
         parsed = parse_calls(gen.text, self.tool_params)

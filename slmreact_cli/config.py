@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
+from .models.base import Role
 from .models.hub import is_hub_id
 from .paths import bundled, config_dir
 
@@ -66,6 +67,7 @@ class Profile(BaseModel):
     # "embedded:<gguf file name>", a local folder or file, or a hub id (not needed for "openai").
     source: str = ""
     gguf_file: str | None = None
+    # A LoRA on for the function-calling step only (a PEFT adapter; a GGUF LoRA for llama.cpp).
     adapter: str | None = None
     # A LoRA on for reasoning turns only (a GGUF LoRA; llama.cpp and transformers engines);
     # "bundled:<file>" names one shipped in slmreact_cli/adapters. The calling step never runs with it.
@@ -98,6 +100,13 @@ class Profile(BaseModel):
         if self.engine != "openai" and not self.source:
             raise ValueError("source is required (an embedded model, a folder, a .gguf file or a hub id)")
         return self
+
+    @property
+    def loras(self) -> dict[Role, str]:
+        """The LoRA of each role that has one: `adapter` for the function-calling step,
+        `reasoning_adapter` for reasoning turns."""
+        named: dict[Role, str | None] = {"calling": self.adapter, "reasoning": self.reasoning_adapter}
+        return {role: spec for role, spec in named.items() if spec}
 
     @property
     def embedded_file(self) -> str | None:

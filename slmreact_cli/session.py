@@ -7,11 +7,9 @@ from typing import Callable
 from .agent import Agent, AgentSettings, Approver
 from .config import Profile, resolve_model
 from .events import Event
-from .models.base import Engine, Sampling
+from .models.base import Engine, LoadProgress, Sampling
 from .tools import DEFAULT_TIMEOUT, Registry, load_registry
 from .worker import ToolRunner
-
-LoadProgress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -71,13 +71,14 @@ def test_lora_adapter_switch(small_engine, tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
 
+    from slmreact_cli.config import Profile
     from slmreact_cli.models.hf import TransformersEngine
 
     prompt = [{"role": "user", "content": "Name three colours."}]
     base = small_engine.generate(prompt, max_new_tokens=16).text
 
     source = small_engine.model.name_or_path
-    engine = TransformersEngine.load(source)
+    engine = TransformersEngine.load(Profile(name="base", engine="transformers", source=source))
     torch.manual_seed(0)
     config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     peft_model = get_peft_model(engine.model, config)
@@ -85,11 +86,12 @@ def test_lora_adapter_switch(small_engine, tmp_path):
     peft_model.save_pretrained(adapter_dir)
     del engine, peft_model
 
-    switched = TransformersEngine.load(source, adapter=str(adapter_dir))
-    assert switched.has_adapter
-    on = switched.generate(prompt, max_new_tokens=16, adapter=True).text
-    off = switched.generate(prompt, max_new_tokens=16, adapter=False).text
-    on_again = switched.generate(prompt, max_new_tokens=16, adapter=True).text
+    switched = TransformersEngine.load(Profile(name="lora", engine="transformers", source=source,
+                                               adapter=str(adapter_dir)))
+    assert switched.lora_roles == {"calling"}
+    on = switched.generate(prompt, max_new_tokens=16, role="calling").text
+    off = switched.generate(prompt, max_new_tokens=16, role="reasoning").text
+    on_again = switched.generate(prompt, max_new_tokens=16, role="calling").text
     assert off == base
     assert on != base
     assert on_again == on  # the adapter-on cache never served the adapter-off call, or the reverse
@@ -98,7 +100,7 @@ def test_lora_adapter_switch(small_engine, tmp_path):
 def test_reasoning_adapter_from_gguf_is_on_for_reasoning_only(small_engine):
     """The bundled GGUF LoRA, read into peft: it changes reasoning turns, while the function-calling
     state runs on the base weights token for token."""
-    from slmreact_cli.config import resolve_model
+    from slmreact_cli.config import Profile, resolve_model
     from slmreact_cli.models.gguf_lora import read_gguf_lora
     from slmreact_cli.models.hf import TransformersEngine
     from slmreact_cli.paths import adapter_path
@@ -108,7 +110,9 @@ def test_reasoning_adapter_from_gguf_is_on_for_reasoning_only(small_engine):
     lora = adapter_path(resolve_model(SMALL_PROFILE).reasoning_adapter)
     config, state = read_gguf_lora(lora)
     assert config.r == 8 and len(config.target_modules) == 7 and len(state) == 24 * 7 * 2
-    tuned = TransformersEngine.load(small_engine.model.name_or_path, reasoning_adapter=str(lora))
+    tuned = TransformersEngine.load(Profile(name="tuned", engine="transformers", source=small_engine.model.name_or_path,
+                                            reasoning_adapter=str(lora)))
+    assert tuned.lora_roles == {"reasoning"}
     turn = [{"role": "system", "content": reasoning_system_prompt(load_registry(None))},
             {"role": "user", "content": "Question: How many days are there from 2024-03-01 to 2024-07-19, "
                                         "and what weekday is the later date?"},
@@ -116,5 +120,5 @@ def test_reasoning_adapter_from_gguf_is_on_for_reasoning_only(small_engine):
     base = small_engine.generate(turn, stop=["PAUSE"], max_new_tokens=24).text
     reasoning = tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24).text
     assert reasoning != base
-    assert tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24, adapter=True).text == base
+    assert tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24, role="calling").text == base
     assert tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24).text == reasoning

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from slmreact_cli.agent import Agent, AgentSettings
 from slmreact_cli.events import Answer, NoAnswer
-from slmreact_cli.models.base import Engine, Message, Sampling, StopScanner, Usage
+from slmreact_cli.models.base import Engine, Piece, Request
 from slmreact_cli.paths import bundled
 from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
@@ -44,19 +44,13 @@ class HostileEngine(Engine):
     def __post_init__(self) -> None:
         super().__init__()
 
-    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
-               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
-               **_: Any) -> Iterator[str | Usage]:
-        text = self.replies[self.turns % len(self.replies)][: max_new_tokens * CHARS_PER_TOKEN]
+    def _pieces(self, request: Request) -> Iterator[Piece]:
+        text = self.replies[self.turns % len(self.replies)][: request.max_new_tokens * CHARS_PER_TOKEN]
         self.turns += 1
-        scanner = StopScanner(stop)
-        out = scanner.feed(text)
-        if not scanner.stopped:
-            out += scanner.flush()
-        if out:
-            yield out
-        yield Usage(prompt_tokens=self.count_tokens(messages), new_tokens=len(out) // CHARS_PER_TOKEN + 1,
-                    seconds=0.001, stop_reason="stop" if scanner.stopped else "eos")
+        request.prompt_tokens = self.count_tokens(request.messages)
+        request.new_tokens = len(text) // CHARS_PER_TOKEN + 1
+        request.end = "eos"
+        yield Piece(text)
 
 
 # ---- what a broken or hostile model writes ---------------------------------------------------------

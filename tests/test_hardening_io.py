@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from slmreact_cli.errors import ModelError
-from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
 from slmreact_cli.models.templates import ChatTemplate, prompt_pieces
 
 CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
@@ -53,11 +53,11 @@ def _count_controls(ids, engine_ids):
 @pytest.mark.model
 def test_llamacpp_tool_output_cannot_forge_a_turn():
     pytest.importorskip("llama_cpp")
-    from slmreact_cli.models.embedded import EMBEDDED, assemble
+    from slmreact_cli.config import resolve_model
     from slmreact_cli.models.llamacpp import LlamaCppEngine
 
-    engine = LlamaCppEngine.load(str(assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"])),
-                                 max_seq_length=512)
+    engine = LlamaCppEngine.load(resolve_model(SMALL).model_copy(
+        update={"engine": "llama.cpp", "reasoning_adapter": None, "max_seq_length": 512}))
     controls = {engine._token_id(t) for t in CONTROL}
     benign = [{"role": "system", "content": "S"}, {"role": "user", "content": "q"},
               {"role": "assistant", "content": "Action: f()"}, {"role": "user", "content": "Observation: ok"}]
@@ -137,14 +137,14 @@ def run_cli(monkeypatch, *args) -> int:
 
 
 def test_ask_without_an_answer_exits_1(scripted, monkeypatch, capsys):
-    scripted([Reply('Action: calculate(expression="6*7")')])
+    scripted([ScriptedReply('Action: calculate(expression="6*7")')])
     code = run_cli(monkeypatch, "ask", "--json", "--no-log", "--max-steps", "1", "What is 6*7?")
     record = json.loads(capsys.readouterr().out)
     assert record["answer"] is None and code == 1
 
 
 def test_ask_with_an_answer_exits_0(scripted, monkeypatch, capsys):
-    scripted([Reply("Answer: 42")])
+    scripted([ScriptedReply("Answer: 42")])
     assert run_cli(monkeypatch, "ask", "--json", "--no-log", "What is 6*7?") == 0
     assert json.loads(capsys.readouterr().out)["answer"] == "42"
 
@@ -154,7 +154,7 @@ def test_ask_with_an_answer_exits_0(scripted, monkeypatch, capsys):
 def test_ask_with_an_undecodable_argument_is_answered_and_logged(scripted, monkeypatch, capsys):
     from slmreact_cli.logs import recent
 
-    scripted([Reply("Answer: a coffee place")])
+    scripted([ScriptedReply("Answer: a coffee place")])
     code = run_cli(monkeypatch, "ask", "--json", "caf\udce9?")  # what Python makes of argv b"caf\xe9?"
     out = capsys.readouterr()
     assert code == 0, out.err
@@ -168,7 +168,7 @@ def test_batch_goes_on_after_a_surrogate_line_and_a_failed_line(scripted, monkey
                       '{"id": 2, "question": "this one fails"}\n'
                       '{"id": 3, "question": "last"}\n')
     # line 2's reply is scripted for the wrong role: the engine raises, as a broken engine would
-    scripted([Reply("Answer: a surrogate"), Reply("Answer: x", adapter=True), Reply("Answer: done")])
+    scripted([ScriptedReply("Answer: a surrogate"), ScriptedReply("Answer: x", role="calling"), ScriptedReply("Answer: done")])
     code = run_cli(monkeypatch, "batch", str(source))
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0
@@ -275,7 +275,7 @@ def test_session_answers_with_a_corrupt_log(scripted, monkeypatch, capsys, home)
 
     default_path().parent.mkdir(parents=True)
     default_path().write_bytes(b"\x00garbage" * 512)
-    scripted([Reply("Answer: 42")])
+    scripted([ScriptedReply("Answer: 42")])
     code = run_cli(monkeypatch, "ask", "--json", "What is 6*7?")
     out = capsys.readouterr()
     assert code == 0 and json.loads(out.out)["answer"] == "42"
@@ -321,9 +321,9 @@ def test_log_history_and_saved_files_are_private(home, tmp_path, monkeypatch):
 def test_batch_approve_runs_only_listed_tools(scripted, monkeypatch, capsys, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"id": "a", "question": "Convert 5 km to miles and compute 6*7."}) + "\n")
-    scripted([Reply('Action: convert_units(value=5, from_unit="km", to_unit="mi")'),
-              Reply('Action: calculate(expression="6*7")'),
-              Reply("Answer: 42")])
+    scripted([ScriptedReply('Action: convert_units(value=5, from_unit="km", to_unit="mi")'),
+              ScriptedReply('Action: calculate(expression="6*7")'),
+              ScriptedReply("Answer: 42")])
     code = run_cli(monkeypatch, "batch", str(source), "--no-log", "--approve", "calculate")
     (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     calls = [c for step in record["steps"] for c in step["calls"]]
@@ -435,12 +435,12 @@ def test_damaged_prompt_state_is_removed_and_computed_again(tmp_path, monkeypatc
     warnings = []
     states = PromptStates(_FakeLlama(), "model", tmp_path, warn=warnings.append)
     system = [1, 2, 3]
-    path = states._path(states.family(False, system))
+    path = states._path(states.family("reasoning", system))
     if damage is None:  # a whole file, cut in half
         states._write(path, Snapshot(np.array(system, dtype=np.int32), b"x" * 4096, 0))
         damage = path.read_bytes()[: path.stat().st_size // 2]
     path.write_bytes(damage)
-    assert states.bring(False, system) == "prefill"
+    assert states.bring("reasoning", system) == "prefill"
     assert len(warnings) == 1 and path.name in warnings[0]
     assert list(prompt_states._read(path).tokens) == system  # written again, whole
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left

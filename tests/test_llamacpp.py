@@ -5,8 +5,9 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
+from conftest import SMALL_PROFILE  # noqa: E402
 from slmreact_cli.calling import calls_schema  # noqa: E402
-from slmreact_cli.models.embedded import EMBEDDED, assemble  # noqa: E402
+from slmreact_cli.config import Profile, resolve_model  # noqa: E402
 from slmreact_cli.models.llamacpp import LlamaCppEngine  # noqa: E402
 from slmreact_cli.tools import load_registry  # noqa: E402
 
@@ -16,10 +17,15 @@ COUNT = [{"role": "system", "content": "You are helpful."},
          {"role": "user", "content": "Count from 1 to 20 separated by commas."}]
 
 
+def small_profile(**changes) -> Profile:
+    """The embedded 0.5B on the llama.cpp engine, on its base weights unless `changes` name a LoRA."""
+    return resolve_model(SMALL_PROFILE).model_copy(
+        update={"engine": "llama.cpp", "reasoning_adapter": None, "max_seq_length": 4096, **changes})
+
+
 @pytest.fixture(scope="module")
 def engine():
-    path = assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"])
-    return LlamaCppEngine.load(str(path), max_seq_length=4096)
+    return LlamaCppEngine.load(small_profile())
 
 
 def test_generation_stop_strings_and_continuation(engine):
@@ -59,7 +65,6 @@ def test_prompt_families_come_back_from_memory_and_disk_with_identical_output(tm
     and a new process starts from the system message's state on disk. Output never changes."""
     from slmreact_cli.prompts import calling_system_prompt, reasoning_system_prompt
 
-    path = assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"])
     registry = load_registry(None)
     reasoning = [{"role": "system", "content": reasoning_system_prompt(registry)},
                  {"role": "user", "content": "Question: What is 17 times 23?"},
@@ -68,7 +73,7 @@ def test_prompt_families_come_back_from_memory_and_disk_with_identical_output(tm
                {"role": "user", "content": "### Query:\nAction: calculate(expression=\"17 * 23\")"}]
 
     def load():
-        engine = LlamaCppEngine.load(str(path), max_seq_length=4096)
+        engine = LlamaCppEngine.load(small_profile())
         engine.states.folder = tmp_path / "states"
         return engine
 
@@ -104,29 +109,25 @@ def test_warm_up_prepares_the_system_prefix_for_the_first_request(engine):
 def test_reasoning_adapter_is_on_for_reasoning_turns_only(engine):
     """The bundled reasoning LoRA changes what the model writes in a reasoning turn; the function-
     calling state runs on the base weights, token for token, and switching back restores the LoRA."""
-    from slmreact_cli.config import resolve_model
-    from slmreact_cli.paths import adapter_path
     from slmreact_cli.prompts import reasoning_system_prompt
 
-    path = assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"])
-    lora = adapter_path(resolve_model("qwen2.5-coder-0.5b").reasoning_adapter)
-    tuned = LlamaCppEngine.load(str(path), reasoning_adapter=str(lora), max_seq_length=4096)
-    assert tuned.has_reasoning_adapter and not tuned.has_adapter
+    tuned = LlamaCppEngine.load(small_profile(reasoning_adapter=resolve_model(SMALL_PROFILE).reasoning_adapter))
+    assert tuned.lora_roles == {"reasoning"}
     turn = [{"role": "system", "content": reasoning_system_prompt(load_registry(None))},
             {"role": "user", "content": "Question: How many days are there from 2024-03-01 to 2024-07-19, "
                                         "and what weekday is the later date?"},
             {"role": "assistant", "content": "Thought:"}]
 
 
-    def run(e, adapter=False):
-        return e.generate(turn, stop=["PAUSE"], max_new_tokens=40, adapter=adapter).text
+    def run(e, role="reasoning"):
+        return e.generate(turn, stop=["PAUSE"], max_new_tokens=40, role=role).text
 
     # Whole prompts evaluated afresh: a prefix evaluated in other batches can flip a near tie.
     engine.prefix_cache_enabled = tuned.prefix_cache_enabled = False
     try:
         base, reasoning = run(engine), run(tuned)
         assert reasoning != base
-        assert run(tuned, adapter=True) == base
+        assert run(tuned, role="calling") == base
         assert run(tuned) == reasoning
     finally:
         engine.prefix_cache_enabled = True
@@ -135,17 +136,16 @@ def test_reasoning_adapter_is_on_for_reasoning_turns_only(engine):
     tuned.states.folder = None
     run(tuned)
     live = run(tuned)
-    run(tuned, adapter=True)
+    run(tuned, role="calling")
     assert run(tuned) == live and tuned.last_prefix_source == "memory"
 
 
 def test_missing_or_foreign_lora_file_is_a_model_error(tmp_path):
     from slmreact_cli.errors import ModelError
 
-    path = str(assemble(EMBEDDED["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"]))
     with pytest.raises(ModelError, match="not found"):
-        LlamaCppEngine.load(path, reasoning_adapter=str(tmp_path / "missing.gguf"), max_seq_length=512)
+        LlamaCppEngine.load(small_profile(reasoning_adapter=str(tmp_path / "missing.gguf"), max_seq_length=512))
     junk = tmp_path / "junk.gguf"
     junk.write_bytes(b"not a gguf file")
     with pytest.raises(ModelError, match="cannot load the LoRA adapter"):
-        LlamaCppEngine.load(path, reasoning_adapter=str(junk), max_seq_length=512)
+        LlamaCppEngine.load(small_profile(reasoning_adapter=str(junk), max_seq_length=512))

@@ -18,7 +18,7 @@ pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[serve
 from conftest import SMALL_PROFILE  # noqa: E402
 from slmreact_cli.config import Profile, ServerSettings, resolve_model  # noqa: E402
 from slmreact_cli.models.base import Usage  # noqa: E402
-from slmreact_cli.models.loader import gguf_path  # noqa: E402
+from slmreact_cli.models.sources import gguf_path  # noqa: E402
 from slmreact_cli.models.openai_api import OpenAIEngine  # noqa: E402
 from test_cli_real import SEED, numbers, slmreact  # noqa: E402
 
@@ -248,8 +248,8 @@ def test_adapter_switch_maps_to_the_served_model(monkeypatch):
     engine, rec = recorded_engine(monkeypatch, adapter_model="fc-lora",
                                   prefill_body={"continue_final_message": True, "add_generation_prompt": False})
     messages = [{"role": "user", "content": "hi"}]
-    engine.generate(messages, adapter=False)
-    engine.generate(messages, adapter=True)
+    engine.generate(messages, role="reasoning")
+    engine.generate(messages, role="calling")
     engine.generate(messages + [{"role": "assistant", "content": "Thought:"}])
     assert [b["model"] for b in rec.bodies] == ["base", "fc-lora", "base"]
     assert "continue_final_message" not in rec.bodies[0] and rec.bodies[2]["continue_final_message"] is True
@@ -262,8 +262,9 @@ def test_shared_prompt_cache_is_bypassed_on_every_adapter_switch(monkeypatch):
                                   adapter_body={"lora": [{"id": 0, "scale": 1.0}]}, shared_prompt_cache=True,
                                   grammar="json_schema")
     messages = [{"role": "user", "content": "hi"}]
-    for adapter in (False, False, True, True, False):
-        engine.generate(messages, adapter=adapter, grammar=engine.compile_grammar({"type": "array"}) if adapter else None)
+    for role in ("reasoning", "reasoning", "calling", "calling", "reasoning"):
+        engine.generate(messages, role=role,
+                        grammar=engine.compile_grammar({"type": "array"}) if role == "calling" else None)
     assert [b["lora"][0]["scale"] for b in rec.bodies] == [0.0, 0.0, 1.0, 1.0, 0.0]
     assert [b.get("cache_prompt", True) for b in rec.bodies] == [True, True, False, True, False]
     assert rec.bodies[2]["json_schema"] == {"type": "array"} and "json_schema" not in rec.bodies[0]

@@ -7,14 +7,14 @@ import threading
 from slmreact_cli.agent import Agent, AgentSettings
 from slmreact_cli.events import Answer, Notice
 from slmreact_cli.logs import TranscriptLog, recent
-from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
 from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
 
 
 def test_long_session_drops_oldest_questions_with_a_notice():
     registry = load_registry(None)
-    engine = ScriptedEngine(replies=[Reply("Answer: " + "x" * 3000) for _ in range(6)], context_length=5000)
+    engine = ScriptedEngine(replies=[ScriptedReply("Answer: " + "x" * 3000) for _ in range(6)], context_length=5000)
     with ToolRunner(registry) as runner:
         agent = Agent(engine, registry, runner, AgentSettings(max_new_tokens=200, history="full"))
         notices = []

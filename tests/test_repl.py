@@ -8,7 +8,7 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from slmreact_cli.config import resolve_model
-from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
 from slmreact_cli.repl import make_prompt_session, run_repl
 from slmreact_cli.session import Session, SessionOptions
 from slmreact_cli.tools import load_registry
@@ -40,7 +40,7 @@ def repl(tmp_path):
 def test_slash_commands_and_a_question(repl, tmp_path):
     saved = tmp_path / "t.md"
     engine, out = repl(
-        [Reply('Action: calculate(expression="6*7")'), Reply("Answer: 42")],
+        [ScriptedReply('Action: calculate(expression="6*7")'), ScriptedReply("Answer: 42")],
         ["/help", "/tools", "What is 6 times 7?", f"/save {saved}", "/nope", "/exit"])
     assert "/reset" in out and "/verbose on|off" in out  # help lists the registry
     assert "convert_units" in out  # /tools table
@@ -51,7 +51,7 @@ def test_slash_commands_and_a_question(repl, tmp_path):
 
 
 def test_reset_forgets_the_conversation(repl):
-    engine, out = repl([Reply("Answer: one"), Reply("Answer: two")], ["first?", "/reset", "second?"])
+    engine, out = repl([ScriptedReply("Answer: one"), ScriptedReply("Answer: two")], ["first?", "/reset", "second?"])
     assert "conversation cleared" in out
     assert not any("first?" in m["content"] for m in engine.calls[1].messages)
 
@@ -65,7 +65,7 @@ def test_an_error_turn_does_not_end_the_session(repl):
 def test_transcript_log_records_each_step(repl, home):
     from slmreact_cli.logs import recent
 
-    repl([Reply('Action: calculate(expression="6*7")'), Reply("Answer: 42")], ["What is 6 times 7?"], log=True)
+    repl([ScriptedReply('Action: calculate(expression="6*7")'), ScriptedReply("Answer: 42")], ["What is 6 times 7?"], log=True)
     (row,) = recent(5, with_events=True)
     assert row["question"] == "What is 6 times 7?" and row["answer"] == "42"
     types = [e["type"] for e in row["events"]]

@@ -9,7 +9,7 @@ from slmreact_cli.agent import Agent, AgentSettings
 from slmreact_cli.config import Profile
 from slmreact_cli.errors import ToolLoadError
 from slmreact_cli.events import Answer, Observation, ToolCall
-from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
 from slmreact_cli.nesting import InnerCallFailed, WrittenCall, find_nested, substitute
 from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
@@ -62,8 +62,8 @@ def test_postponed_annotations_with_literal_optional_and_dates_can_be_called():
 
 def test_postponed_annotations_in_a_whole_question():
     registry = load_registry([str(HOSTILE / "future_annotations.py")])
-    engine = ScriptedEngine(replies=[Reply('Action: describe_day(day="2024-01-01", style="long")'),
-                                     Reply("Answer: Monday")])
+    engine = ScriptedEngine(replies=[ScriptedReply('Action: describe_day(day="2024-01-01", style="long")'),
+                                     ScriptedReply("Answer: Monday")])
     with ToolRunner(registry) as runner:
         events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Which day?"))
     assert [(e.name, e.result) for e in events if isinstance(e, ToolCall)] == [("describe_day", "Monday")]
@@ -82,7 +82,7 @@ def test_a_text_argument_that_mentions_a_call_is_passed_on_as_text(tmp_path):
     notes.write_text("keep me")
     mention = f"delete_file('{notes}')"
     registry = load_registry([str(HOSTILE / "files.py")])
-    engine = ScriptedEngine(replies=[Reply(f'Action: echo(text="{mention}")'), Reply("Answer: done")])
+    engine = ScriptedEngine(replies=[ScriptedReply(f'Action: echo(text="{mention}")'), ScriptedReply("Answer: done")])
     with ToolRunner(registry) as runner:
         events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Echo that text."))
     assert [(e.name, e.result) for e in events if isinstance(e, ToolCall)] == [("echo", mention)]
@@ -95,7 +95,7 @@ def test_a_call_written_as_the_argument_itself_still_runs_first(tmp_path):
     scratch = tmp_path / "scratch.txt"
     scratch.write_text("remove me")
     registry = load_registry([str(HOSTILE / "files.py")])
-    engine = ScriptedEngine(replies=[Reply(f'Action: delete_file(path=echo(text="{scratch}"))'), Reply("Answer: done")])
+    engine = ScriptedEngine(replies=[ScriptedReply(f'Action: delete_file(path=echo(text="{scratch}"))'), ScriptedReply("Answer: done")])
     with ToolRunner(registry) as runner:
         events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Delete it."))
     assert [(e.name, e.result) for e in events if isinstance(e, ToolCall)] == [

@@ -131,7 +131,7 @@ class CodeLoop:
         self.history = []
 
     def warm(self) -> None:
-        self.engine.warm([self.system], adapter=False)
+        self.engine.warm([self.system], role="reasoning")
 
     def _base(self, question: str) -> tuple[list[dict], list[Event]]:
         notices: list[Event] = []

@@ -1,15 +1,16 @@
 """A strict scripted engine for tests and demos: it replays replies in order and fails on surprises.
 
-Each scripted reply says which role it answers (reasoning turns run with the adapter off, the
-function-calling step with it on). A call beyond the script, or for the wrong role, raises; a
-test then checks `unused()` is empty, so a script with steps the loop never asked for fails too.
+Each scripted reply says which role it answers ("reasoning" for the ReAct turns, "calling" for the
+function-calling step). A call beyond the script, or for the wrong role, raises; a test then checks
+`unused()` is empty, so a script with steps the loop never asked for fails too. A reply streams one
+word at a time, each word one token, through the same `Engine.stream` as the real engines.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Iterator
 
-from .base import Engine, Message, Sampling, StopScanner, Usage
+from .base import Engine, Message, Piece, Request, Role, Sampling
 
 
 class ScriptError(AssertionError):
@@ -17,23 +18,23 @@ class ScriptError(AssertionError):
 
 
 @dataclass
-class Reply:
+class ScriptedReply:
     text: str
-    adapter: bool = False  # False: a reasoning turn; True: the function-calling step
+    role: Role = "reasoning"
 
 
 @dataclass
 class RecordedCall:
     messages: list[Message]
     stop: tuple[str, ...]
-    adapter: bool
+    role: Role
     constrained: bool
     sampling: Sampling = Sampling()
 
 
 @dataclass
 class ScriptedEngine(Engine):
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[ScriptedReply] = field(default_factory=list)
     calls: list[RecordedCall] = field(default_factory=list)
     name: str = "scripted"
     model_id: str = "scripted"
@@ -43,34 +44,22 @@ class ScriptedEngine(Engine):
     def __post_init__(self) -> None:
         super().__init__()
 
-    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
-               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
-               **_: Any) -> Iterator[str | Usage]:
-        self.calls.append(RecordedCall([dict(m) for m in messages], tuple(stop), adapter, grammar is not None,
-                                       sampling))
+    def _pieces(self, request: Request) -> Iterator[Piece]:
+        messages, role = request.messages, request.role
+        self.calls.append(RecordedCall([dict(m) for m in messages], request.stop, role,
+                                       request.grammar is not None, request.sampling))
         if not self.replies:
-            raise ScriptError(f"unexpected model call #{len(self.calls)} (adapter={adapter}): the script is empty; "
+            raise ScriptError(f"unexpected model call #{len(self.calls)} (role={role}): the script is empty; "
                               f"last message: {messages[-1]['content'][:200]!r}")
         reply = self.replies.pop(0)
-        if reply.adapter != adapter:
-            raise ScriptError(f"model call #{len(self.calls)} ran with adapter={adapter}, the script expected "
-                              f"adapter={reply.adapter} for {reply.text[:80]!r}")
-        scanner = StopScanner(stop)
+        if reply.role != role:
+            raise ScriptError(f"model call #{len(self.calls)} ran in the {role} role, the script expected "
+                              f"{reply.role} for {reply.text[:80]!r}")
+        request.prompt_tokens = sum(len(str(m["content"])) for m in messages) // 4
         words = reply.text.split(" ")
-        emitted = 0
         for i, word in enumerate(words):
-            piece = scanner.feed(word + (" " if i < len(words) - 1 else ""))
-            emitted += 1
-            if piece:
-                yield piece
-            if scanner.stopped:
-                break
-        else:
-            tail = scanner.flush()
-            if tail:
-                yield tail
-        yield Usage(prompt_tokens=sum(len(str(m["content"])) for m in messages) // 4, new_tokens=emitted,
-                    seconds=0.001, stop_reason="stop" if scanner.stopped else "eos")
+            yield Piece(word + (" " if i < len(words) - 1 else ""), token=i)
+        request.end = "eos"
 
-    def unused(self) -> list[Reply]:
+    def unused(self) -> list[ScriptedReply]:
         return list(self.replies)

@@ -2,9 +2,9 @@
 
 It runs its own decode loop instead of `generate()` so that it can
 - reuse the KV cache of the longest common token prefix with the previous call (prefix cache),
-  keeping one cache per adapter state so states computed with the LoRA on never serve a call
-  with it off, or the reverse;
-- stop on strings, and on a cancel flag between tokens (Ctrl-C);
+  keeping one cache per role where a LoRA tells the roles apart, so states computed with the LoRA
+  on never serve a call with it off, or the reverse;
+- be stopped between any two tokens (stop strings, Ctrl-C: see `Engine.stream`);
 - mask logits with a grammar (xgrammar) for calls that are valid by construction.
 A GGUF file is dequantized once and saved as safetensors in the cache, keyed by the file's
 SHA-256, so later starts map the converted weights instead of converting again.
@@ -18,16 +18,15 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
+from ..config import Profile
 from ..errors import ModelError
 from ..paths import cache_dir
 from ..safe_io import replace_surrogates
-from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+from .base import ROLES, Engine, LoadProgress, Message, NewText, Piece, Request, Role, Sampling
 from .hub import local_files_only
 from .templates import fix_chat_template, prompt_pieces
-
-LoadProgress = Callable[[str, int, int], None]  # (stage, done, total)
 
 CONVERTED_FORMAT = 1  # bump when the layout of converted folders changes
 
@@ -117,6 +116,16 @@ def convert_gguf(gguf_path: Path, sha256: str, dtype, progress: LoadProgress | N
     return target
 
 
+def load_peft_adapter(model, adapter: str):
+    """`model` with the PEFT adapter `adapter` (a folder or a hub id) under peft's default name."""
+    try:
+        from peft import PeftModel
+
+        return PeftModel.from_pretrained(model, adapter, local_files_only=local_files_only(adapter, "adapter"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load adapter {adapter!r}: {str(exc).splitlines()[0]}") from None
+
+
 def _fix_tokenizer(tokenizer) -> None:
     """GGUF tokenizers come with eos = pad = <|endoftext|>; chat turns end with <|im_end|>."""
     vocab = tokenizer.get_vocab()
@@ -132,42 +141,43 @@ def _fix_tokenizer(tokenizer) -> None:
 class TransformersEngine(Engine):
     name = "transformers"
     supports_grammar = True
+    # The peft adapter name of each role's LoRA: the calling one is a PEFT adapter loaded under
+    # peft's default name, the reasoning one a GGUF LoRA (see gguf_lora.py).
+    ADAPTER_NAMES: dict[Role, str] = {"calling": "default", "reasoning": "reasoning"}
 
-    def __init__(self, model, tokenizer, *, model_id: str, device: str, has_adapter: bool = False,
-                 context_length: int = 4096, has_reasoning_adapter: bool = False):
+    def __init__(self, model, tokenizer, *, model_id: str, device: str, lora_roles: frozenset[Role] = frozenset(),
+                 context_length: int = 4096):
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
         self.model_id = model_id
         self.device = device
-        self.has_adapter = has_adapter  # peft adapter "default": on for the function-calling step
-        self.has_reasoning_adapter = has_reasoning_adapter  # peft adapter "reasoning": on for reasoning turns
+        self.lora_roles = frozenset(lora_roles)
         self.context_length = context_length
-        self._caches = {False: PrefixCache(), True: PrefixCache()}
-        self._end_ids = self._collect_end_ids()
-        self._grammar_info = None
-        self.prefix_cache_enabled = True
+        self._caches = {role: PrefixCache() for role in ROLES}
+        self.end_ids = frozenset(self._collect_end_ids())
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, source: str, *, gguf_file: str | None = None, gguf_sha256: str | None = None,
-             adapter: str | None = None, reasoning_adapter: str | None = None, dtype: str = "auto",
-             max_seq_length: int = 4096, quantize: str | None = None,
-             progress: LoadProgress | None = None) -> "TransformersEngine":
+    def load(cls, profile: Profile, progress: LoadProgress | None = None) -> "TransformersEngine":
         torch = _torch()
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
+        from .sources import lora_files, model_files
+
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        files = model_files(profile, progress)
+        loras = lora_files(profile)
         device = pick_device()
-        torch_dtype = resolve_dtype(dtype, device)
-        folder = source
-        if gguf_file:
-            gguf_path = Path(source) / gguf_file
-            if not gguf_path.is_file():
-                raise ModelError(f"GGUF file not found: {gguf_path}")
-            folder = str(convert_gguf(gguf_path, gguf_sha256 or _file_sha256(gguf_path), torch_dtype, progress))
+        torch_dtype = resolve_dtype(profile.dtype, device)
+        folder = files.source
+        if files.gguf_path is not None:
+            if not files.gguf_path.is_file():
+                raise ModelError(f"GGUF file not found: {files.gguf_path}")
+            folder = str(convert_gguf(files.gguf_path, files.sha256 or _file_sha256(files.gguf_path), torch_dtype,
+                                      progress))
         if progress:
             progress("loading weights", 0, 1)
         offline = local_files_only(folder)
@@ -176,32 +186,25 @@ class TransformersEngine(Engine):
             model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, device_map=device,
                                                          local_files_only=offline)
         except OSError as exc:
-            raise ModelError(f"cannot load model {source!r}: {str(exc).splitlines()[0]}") from None
+            raise ModelError(f"cannot load model {files.source!r}: {str(exc).splitlines()[0]}") from None
         _fix_tokenizer(tokenizer)
-        if adapter:
-            try:
-                from peft import PeftModel
-
-                model = PeftModel.from_pretrained(model, adapter,
-                                                  local_files_only=local_files_only(adapter, "adapter"))
-            except (OSError, ValueError) as exc:
-                raise ModelError(f"cannot load adapter {adapter!r}: {str(exc).splitlines()[0]}") from None
-        if reasoning_adapter:
-            if not Path(reasoning_adapter).is_file():
-                raise ModelError(f"LoRA adapter file not found: {reasoning_adapter}")
+        if "calling" in loras:
+            model = load_peft_adapter(model, loras["calling"])
+        if "reasoning" in loras:
+            if not Path(loras["reasoning"]).is_file():
+                raise ModelError(f"LoRA adapter file not found: {loras['reasoning']}")
             from .gguf_lora import add_gguf_lora
 
-            model = add_gguf_lora(model, reasoning_adapter, "reasoning")
+            model = add_gguf_lora(model, loras["reasoning"], cls.ADAPTER_NAMES["reasoning"])
         model.eval()
-        if quantize:
+        if profile.quantize != "none":
             from .quantize import quantize_model
 
-            model = quantize_model(model, quantize, device)
+            model = quantize_model(model, profile.quantize, device)
         if progress:
             progress("loading weights", 1, 1)
-        return cls(model, tokenizer, model_id=source if not gguf_file else gguf_file, device=device,
-                   has_adapter=bool(adapter), context_length=max_seq_length,
-                   has_reasoning_adapter=bool(reasoning_adapter))
+        return cls(model, tokenizer, model_id=files.gguf_file or files.source, device=device,
+                   lora_roles=frozenset(loras), context_length=profile.max_seq_length)
 
     def _collect_end_ids(self) -> set[int]:
         ids = set()
@@ -248,78 +251,55 @@ class TransformersEngine(Engine):
         return int(self.model.get_output_embeddings().weight.shape[0])
 
     # ---- generation ----------------------------------------------------------------------
-    def _adapter_context(self, adapter: bool):
-        """The adapter of this state active: the profile's on for calling, the reasoning one on for
-        reasoning, and the base weights where a state has none."""
-        wanted = "default" if adapter and self.has_adapter else \
-            "reasoning" if not adapter and self.has_reasoning_adapter else None
-        if wanted is None:
-            return self.model.disable_adapter() if self.has_adapter or self.has_reasoning_adapter \
-                else contextlib.nullcontext()
-        self.model.set_adapter(wanted)
-        return contextlib.nullcontext()
+    def _adapter_context(self, role: Role):
+        """The role's LoRA active, or the base weights where the role has none."""
+        if role in self.lora_roles:
+            self.model.set_adapter(self.ADAPTER_NAMES[role])
+            return contextlib.nullcontext()
+        return self.model.disable_adapter() if self.lora_roles else contextlib.nullcontext()
+
+    def _weights(self, role: Role) -> Role:
+        """The key of the weights a role runs on: roles share one cache when no LoRA tells them apart."""
+        return role if self.lora_roles else "reasoning"
 
     def reset_cache(self) -> None:
         for cache in self._caches.values():
             cache.reset()
 
-    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
-               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
-               tools: list[dict] | None = None) -> Iterator[str | Usage]:
+    def _pieces(self, request: Request) -> Iterator[Piece]:
         torch = _torch()
-        timer = Timer()
-        prompt_ids = self.encode(messages, tools)
-        if len(prompt_ids) + max_new_tokens > self.context_length:
-            max_new_tokens = max(1, self.context_length - len(prompt_ids))
-        state = bool(adapter) and (self.has_adapter or self.has_reasoning_adapter)  # one cache per weight set
-        cache = self._caches[state]
-        matcher = grammar.matcher() if grammar is not None else None
+        sampling = request.sampling
+        prompt_ids = self.encode(request.messages, request.tools)
+        request.prompt_tokens = len(prompt_ids)
+        cache = self._caches[self._weights(request.role)]
+        matcher = request.grammar.matcher() if request.grammar is not None else None
         generator = None
         if sampling.temperature > 0 and sampling.seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(sampling.seed)
-        released = IncrementalText(stop)
+        new_text = NewText()
         new_ids: list[int] = []
-        reason = "length"
-        reused = 0
-        prefill_seconds = 0.0
-        complete = False
-        try:
-            with torch.inference_mode(), self._adapter_context(state):
-                reused = self._reuse(cache, prompt_ids) if self.prefix_cache_enabled else 0
-                if not self.prefix_cache_enabled:
+        with torch.inference_mode(), self._adapter_context(request.role):
+            try:
+                if self.prefix_cache_enabled:
+                    request.cached_tokens = self._reuse(cache, prompt_ids)
+                else:
                     cache.reset()
-                logits = self._forward(cache, prompt_ids[reused:])
-                prefill_seconds = timer.elapsed()
-                for _ in range(max_new_tokens):
-                    if self.cancel.cancelled:
-                        reason = "interrupted"
-                        break
+                logits = self._forward(cache, prompt_ids[request.cached_tokens:])
+                while True:
                     token = self._choose(logits, sampling, matcher, generator)
-                    if token in self._end_ids:
-                        reason = "eos"
-                        break
                     new_ids.append(token)
+                    yield Piece(new_text.update(self.tokenizer.decode(new_ids, skip_special_tokens=True)), token)
                     if matcher is not None:
                         matcher.accept(token)
-                    out = released.update(self.tokenizer.decode(new_ids, skip_special_tokens=True))
-                    if out:
-                        yield out
-                    if released.stopped:
-                        reason = "stop"
-                        break
-                    if matcher is not None and matcher.is_terminated():
-                        reason = "stop"
-                        break
+                        if matcher.is_terminated():
+                            request.end = "stop"
+                            return
                     logits = self._forward(cache, [token])
-                complete = True
-        finally:
-            if not complete:
+            except GeneratorExit:
+                raise  # closed between tokens: the cache matches its ids
+            except BaseException:
                 cache.reset()  # interrupted mid-forward: the cache may not match its ids
-        tail = released.finish()
-        if tail:
-            yield tail
-        yield Usage(prompt_tokens=len(prompt_ids), new_tokens=len(new_ids), seconds=timer.elapsed(),
-                    cached_tokens=reused, stop_reason=reason, prefill_seconds=prefill_seconds)
+                raise
 
     def _reuse(self, cache: PrefixCache, prompt_ids: list[int]) -> int:
         """Crop the cache to the common prefix with this prompt; return the reused length."""

@@ -2,9 +2,9 @@
 
 Same contract as the transformers engine. The prompt is rendered from the GGUF's own chat
 template (repaired like the others). llama-cpp-python reuses the longest common token prefix of
-consecutive calls itself; this engine keeps one saved state per adapter state and swaps them on
-a switch, so keys and values computed with the LoRA on never serve a call with it off (the bug
-of llama.cpp issue #26207), or the reverse. Grammars are GBNF built from the JSON schema.
+consecutive calls itself; where a LoRA tells the roles apart, this engine keeps one saved state
+per role and swaps them on a switch, so keys and values computed with the LoRA on never serve a
+call with it off (the bug of llama.cpp issue #26207), or the reverse. Grammars are GBNF built from the JSON schema.
 """
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from ..config import Profile
 from ..errors import EngineUnavailable, ModelError
 from ..safe_io import replace_surrogates
-from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+from .base import Engine, LoadProgress, Message, NewText, Piece, Request, Role
 from .prompt_states import PromptStates, model_key
 from .templates import ChatTemplate, prompt_pieces
 
@@ -52,19 +53,17 @@ class LlamaCppEngine(Engine):
     name = "llama.cpp"
     supports_grammar = True
 
-    def __init__(self, llm, *, model_id: str, context_length: int, loras: dict[bool, Any] | None = None,
+    def __init__(self, llm, *, model_id: str, context_length: int, loras: dict[Role, Any] | None = None,
                  states_folder: Path | None = None, model_key: str = ""):
-        """`loras` maps an adapter state (True: the function-calling step, False: reasoning) to the
-        LoRA applied in it; a state it does not name runs on the base weights."""
+        """`loras` maps a role to the LoRA applied in it; a role it does not name runs on the base weights."""
         super().__init__()
         self.llm = llm
         self.model_id = model_id
         self.loras = dict(loras or {})
-        self.has_adapter = True in self.loras
-        self.has_reasoning_adapter = False in self.loras
+        self.lora_roles = frozenset(self.loras)
         self.context_length = context_length
-        self._adapter_on = False
-        self._apply_loras(False)
+        self._role: Role = "reasoning"  # whose weights the context runs on now
+        self._apply_lora("reasoning")
         self.states = PromptStates(llm, model_key or model_id, states_folder)
         self._busy = threading.Lock()  # one user of the context at a time: a background warm-up, or a request
         self.last_prefix_source = ""  # how the system message's state was obtained: live/memory/disk/prefill
@@ -75,31 +74,40 @@ class LlamaCppEngine(Engine):
             raise ModelError(f"{model_id} has no chat template in its GGUF metadata")
         self._template = ChatTemplate(template)
         eos = llm.token_eos()
-        self._end_ids = {eos} | {t for t in (self._token_id("<|im_end|>"), self._token_id("<|endoftext|>")) if t is not None}
-        self.prefix_cache_enabled = True
+        self.end_ids = frozenset({eos} | {t for t in (self._token_id("<|im_end|>"), self._token_id("<|endoftext|>"))
+                                          if t is not None})
 
     @classmethod
-    def load(cls, gguf_path: str, *, adapter: str | None = None, reasoning_adapter: str | None = None,
-             max_seq_length: int = 4096, threads: int | None = None) -> "LlamaCppEngine":
+    def load(cls, profile: Profile, progress: LoadProgress | None = None) -> "LlamaCppEngine":
         if not available():
             raise EngineUnavailable('the llama.cpp engine needs llama-cpp-python: pip install "slmreact[fast]" '
                                     '(or set engine = "transformers")')
         from llama_cpp import Llama
 
-        if not Path(gguf_path).is_file():
-            raise ModelError(f"GGUF file not found: {gguf_path}")
+        from ..paths import cache_dir
+        from .sources import lora_files, model_files
+
+        gguf = model_files(profile, progress).gguf_path
+        if gguf is None:
+            raise ModelError(f"profile {profile.name!r}: the llama.cpp engine needs a GGUF source")
+        loras = lora_files(profile)
+        if progress:
+            progress("loading model", 0, 1)
+        if not gguf.is_file():
+            raise ModelError(f"GGUF file not found: {gguf}")
         try:
-            llm = Llama(model_path=gguf_path, n_ctx=max_seq_length, n_threads=threads or os.cpu_count() or 2,
+            llm = Llama(model_path=str(gguf), n_ctx=profile.max_seq_length, n_threads=os.cpu_count() or 2,
                         n_batch=512, verbose=False)
         except (ValueError, RuntimeError) as exc:
-            raise ModelError(f"llama.cpp cannot load {gguf_path}: {exc}") from None
-        loras = {state: _load_lora(llm, path) for state, path in ((True, adapter), (False, reasoning_adapter)) if path}
-        from ..paths import cache_dir
-
-        return cls(llm, model_id=Path(gguf_path).name, context_length=max_seq_length, loras=loras,
-                   states_folder=cache_dir() / "prompt-states" / Path(gguf_path).stem,
-                   model_key=model_key(gguf_path, context=max_seq_length, adapter=adapter,
-                                       reasoning_adapter=reasoning_adapter))
+            raise ModelError(f"llama.cpp cannot load {gguf}: {exc}") from None
+        engine = cls(llm, model_id=gguf.name, context_length=profile.max_seq_length,
+                     loras={role: _load_lora(llm, path) for role, path in loras.items()},
+                     states_folder=cache_dir() / "prompt-states" / gguf.stem,
+                     model_key=model_key(str(gguf), context=profile.max_seq_length, adapter=loras.get("calling"),
+                                         reasoning_adapter=loras.get("reasoning")))
+        if progress:
+            progress("loading model", 1, 1)
+        return engine
 
     def _token_id(self, text: str) -> int | None:
         ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
@@ -161,101 +169,72 @@ class LlamaCppEngine(Engine):
             return
         if prompt is not None and not (len(system) < len(prompt) and prompt[: len(system)] == system):
             return
-        self.last_prefix_source = self.states.bring(self._adapter_on, system)
+        self.last_prefix_source = self.states.bring(self._role, system)
 
-    # ---- adapter switch ------------------------------------------------------------------
-    def _switch_adapter(self, on: bool) -> None:
-        """Keep what the context holds as the old adapter state's, then turn the adapter on or off
-        and start from an empty context: states never cross adapter states."""
-        if on == self._adapter_on:
+    # ---- LoRA switch ---------------------------------------------------------------------
+    def _switch_role(self, role: Role) -> None:
+        """Keep what the context holds as the old role's, then give the context the new role's
+        weights and start from an empty context: states never cross weights."""
+        if not self.loras or role == self._role:
             return
         self.states.stash_live()
-        self._apply_loras(on)
+        self._apply_lora(role)
         self.llm.reset()
 
-    def _apply_loras(self, on: bool) -> None:
-        """Give the context the LoRA of adapter state `on`, or none."""
+    def _apply_lora(self, role: Role) -> None:
+        """Give the context the LoRA of `role`, or none."""
         import ctypes
 
         import llama_cpp
 
-        lora = self.loras.get(on)
+        lora = self.loras.get(role)
         adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(lora) if lora else None
         scales = (ctypes.c_float * 1)(1.0) if lora else None
         if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1 if lora else 0, scales):
             raise ModelError("llama.cpp could not set the LoRA adapter")
-        self._adapter_on = on
+        self._role = role
 
     # ---- generation ----------------------------------------------------------------------
-    def warm(self, messages: Sequence[Message], *, adapter: bool = False, tools: list[dict] | None = None) -> None:
+    def warm(self, messages: Sequence[Message], *, role: Role = "reasoning", tools: list[dict] | None = None) -> None:
         with self._busy:
-            if self.loras:
-                self._switch_adapter(bool(adapter))
+            self._switch_role(role)
             self._bring_system_state(messages, tools)
 
-    def stream(self, messages: Sequence[Message], **kwargs: Any) -> Iterator[str | Usage]:
-        """Waits for a warm-up in progress (interruptible), then generates."""
+    def _pieces(self, request: Request) -> Iterator[Piece]:
+        """Waits for a warm-up in progress (yielding empty pieces, so that Ctrl-C still ends the
+        wait), then generates."""
         while not self._busy.acquire(timeout=0.05):
-            if self.cancel.cancelled:
-                yield Usage(0, 0, 0.0, stop_reason="interrupted")
-                return
+            yield Piece()
         try:
-            yield from self._stream(messages, **kwargs)
+            yield from self._generate(request)
         finally:
             self._busy.release()
 
-    def _stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
-                sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
-                tools: list[dict] | None = None) -> Iterator[str | Usage]:
-        timer = Timer()
-        if self.loras:
-            self._switch_adapter(bool(adapter))
-        prompt = self.encode(messages, tools)
-        if len(prompt) + max_new_tokens > self.context_length:
-            max_new_tokens = max(1, self.context_length - len(prompt))
+    def _generate(self, request: Request) -> Iterator[Piece]:
+        sampling = request.sampling
+        self._switch_role(request.role)
+        prompt = self.encode(request.messages, request.tools)
+        request.prompt_tokens = len(prompt)
         if not self.prefix_cache_enabled:
             self.llm.reset()
             self.states.forget_live()
         else:
-            self._bring_system_state(messages, tools, prompt)
+            self._bring_system_state(request.messages, request.tools, prompt)
         cached = 0
         held = list(self.llm.input_ids[: self.llm.n_tokens])
         while cached < min(len(held), len(prompt) - 1) and held[cached] == prompt[cached]:
             cached += 1
-        released = IncrementalText(stop)
+        request.cached_tokens = cached
+        new_text = NewText()
         new_bytes: list[bytes] = []
-        reason = "length"
-        first_token_at = None
         if sampling.temperature > 0 and sampling.seed is not None:
             self.llm.set_seed(sampling.seed)  # a seeded draw is reproducible
         generator = self.llm.generate(
             prompt, top_k=sampling.top_k if sampling.temperature > 0 else 1, top_p=sampling.top_p,
-            temp=sampling.temperature, repeat_penalty=1.0, reset=True, grammar=grammar)
-        count = 0
+            temp=sampling.temperature, repeat_penalty=1.0, reset=True, grammar=request.grammar)
         try:
             for token in generator:
-                if first_token_at is None:
-                    first_token_at = timer.elapsed()
-                if self.cancel.cancelled:
-                    reason = "interrupted"
-                    break
-                if token in self._end_ids:
-                    reason = "eos"
-                    break
-                count += 1
                 new_bytes.append(self.llm.detokenize([token], special=False))
-                out = released.update(b"".join(new_bytes).decode("utf-8", errors="replace"))
-                if out:
-                    yield out
-                if released.stopped:
-                    reason = "stop"
-                    break
-                if count >= max_new_tokens:
-                    break
+                yield Piece(new_text.update(b"".join(new_bytes).decode("utf-8", errors="replace")), token)
         finally:
             generator.close()
-        tail = released.finish()
-        if tail:
-            yield tail
-        yield Usage(prompt_tokens=len(prompt), new_tokens=count, seconds=timer.elapsed(), cached_tokens=cached,
-                    stop_reason=reason, prefill_seconds=first_token_at or 0.0)

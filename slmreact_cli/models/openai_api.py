@@ -1,11 +1,11 @@
 """The `openai` engine: a model served over an OpenAI-compatible API (vLLM, llama.cpp's server,
 llama-cpp-python's server, Ollama), behind the same contract as the in-process engines.
 
-The adapter switch becomes a per-request choice: the profile names the served model (or LoRA
-module) for each adapter state, plus any extra request fields for each (llama.cpp's server takes
-per-request LoRA scales). Where the server keeps one prompt cache for both adapter states (one
-model name, the adapter picked by a request field), the first request after a switch is sent with
-`cache_prompt: false`, so states computed with the adapter on never serve a call with it off.
+The role becomes a per-request choice: the profile names the served model (or LoRA module) for
+each role, plus any extra request fields for each (llama.cpp's server takes per-request LoRA
+scales). Where the server keeps one prompt cache for both roles (one model name, the adapter
+picked by a request field), the first request after a switch is sent with `cache_prompt: false`,
+so states computed with the adapter on never serve a call with it off.
 
 Two ways to send a prompt:
 - `api = "chat"`: messages as they are; a final assistant message is continued where the server
@@ -30,7 +30,7 @@ from typing import Any, Iterator, Sequence
 
 from ..config import Profile, ServerSettings
 from ..errors import ConfigError, EngineUnavailable, ModelError
-from .base import Engine, IncrementalText, Message, Sampling, Timer, Usage
+from .base import Engine, LoadProgress, NewText, Piece, Request, Role, Sampling
 from .templates import escape_control_texts
 
 MAX_STOPS = 4  # the OpenAI API accepts at most four stop strings; the rest are matched here
@@ -56,14 +56,15 @@ class OpenAIEngine(Engine):
         self.server = server
         self.model_id = model_id
         self.context_length = context_length
-        self.has_adapter = bool(server.adapter_model or server.adapter_body)
+        self.lora_roles = frozenset({"calling"} if server.adapter_model or server.adapter_body else ())
         self.supports_grammar = server.grammar != "none"
         self._template = template
-        self._last_adapter: bool | None = None
-        self.prefix_cache_enabled = True
+        self._last_role: Role | None = None
 
     @classmethod
-    def load(cls, profile: Profile, *, http_client: Any = None) -> "OpenAIEngine":
+    def load(cls, profile: Profile, progress: LoadProgress | None = None, *,
+             http_client: Any = None) -> "OpenAIEngine":
+        """Connects and checks the server; `http_client` replaces the network (tests)."""
         server = profile.server
         if server is None:
             raise ConfigError(f"profile {profile.name!r}: engine = \"openai\" needs a [server] table "
@@ -141,97 +142,78 @@ class OpenAIEngine(Engine):
             return {"grammar": json_schema_to_gbnf(json.dumps(json_schema))}
         return None
 
-    def _body(self, adapter: bool, sampling: Sampling, grammar: Any, continuing: bool) -> dict:
+    def _body(self, role: Role, sampling: Sampling, grammar: Any, continuing: bool) -> dict:
         server = self.server
         body: dict[str, Any] = dict(server.body)
-        body.update(server.adapter_body if adapter else server.base_body)
+        body.update(server.adapter_body if role == "calling" else server.base_body)
         if sampling.top_k and sampling.temperature > 0:
             body.setdefault("top_k", sampling.top_k)
         if continuing and server.api == "chat":
             body.update(server.prefill_body)
         if grammar:
             body.update(grammar)
-        switched = self._last_adapter is not None and self._last_adapter != adapter
+        switched = self._last_role is not None and self._last_role != role
         if server.shared_prompt_cache and (switched or not self.prefix_cache_enabled):
             body["cache_prompt"] = False
-        self._last_adapter = adapter
+        self._last_role = role
         return body
 
     # ---- generation ---------------------------------------------------------------------
-    def stream(self, messages: Sequence[Message], *, stop: Sequence[str] = (), max_new_tokens: int = 256,
-               sampling: Sampling = Sampling(), adapter: bool = False, grammar: Any = None,
-               tools: list[dict] | None = None) -> Iterator[str | Usage]:
-        timer = Timer()
+    def _pieces(self, request: Request) -> Iterator[Piece]:
+        """One piece per streamed chunk (empty ones too, so that Ctrl-C is seen between chunks).
+        The server samples and counts: its usage figures, where it sends them, are reported."""
         server = self.server
-        messages = escape_control_texts(messages)  # the server parses control tokens in the text it is sent
-        model = (server.adapter_model or server.model) if adapter else server.model
+        sampling = request.sampling
+        messages = escape_control_texts(request.messages)  # the server parses control tokens in the text it is sent
+        model = (server.adapter_model or server.model) if request.role == "calling" else server.model
         continuing = bool(messages) and messages[-1]["role"] == "assistant"
         common: dict[str, Any] = dict(
-            model=model, max_tokens=max_new_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
-            stream=True, extra_body=self._body(bool(adapter), sampling, grammar, continuing))
-        if server.server_stop and stop:
-            common["stop"] = list(stop)[:MAX_STOPS]
+            model=model, max_tokens=request.max_new_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+            stream=True, extra_body=self._body(request.role, sampling, request.grammar, continuing))
+        if server.server_stop and request.stop:
+            common["stop"] = list(request.stop)[:MAX_STOPS]
         if sampling.seed is not None:
             common["seed"] = sampling.seed
         if server.stream_usage:
             common["stream_options"] = {"include_usage": True}
         if server.api == "completions":
-            prompt = self.render(messages, tools)
-            request = lambda: self.client.completions.create(prompt=prompt, **common)  # noqa: E731
+            prompt = self.render(messages, request.tools)
+            send = lambda: self.client.completions.create(prompt=prompt, **common)  # noqa: E731
         else:
-            chat_tools = [t if "function" in t else {"type": "function", "function": t} for t in tools or []]
+            chat_tools = [t if "function" in t else {"type": "function", "function": t} for t in request.tools or []]
             if chat_tools:
                 common["tools"] = chat_tools
-            request = lambda: self.client.chat.completions.create(messages=list(messages), **common)  # noqa: E731
-        released = IncrementalText(stop)
-        text, reason, first_at, chunks = "", "length", None, 0
-        usage_seen: Any = None
-        response = self._call(request)
+            send = lambda: self.client.chat.completions.create(messages=list(messages), **common)  # noqa: E731
+        estimate = self.count_tokens(messages)  # the prompt's length, where the server does not say
+        request.prompt_tokens, request.new_tokens = estimate, 0
+        new_text = NewText()
+        text, chunks, usage = "", 0, None
         calls: dict[int, dict] = {}
+        response = self._call(send)
         try:
             for chunk in self._iterate(response):
-                if getattr(chunk, "usage", None):
-                    usage_seen = chunk.usage
-                if not chunk.choices:
-                    continue
-                choice = chunk.choices[0]
-                piece = choice.text if server.api == "completions" else (choice.delta.content or "")
-                if server.api == "chat":
-                    for call in choice.delta.tool_calls or []:
-                        slot = calls.setdefault(call.index or 0, {"name": "", "arguments": ""})
-                        if call.function is not None:
-                            slot["name"] += call.function.name or ""
-                            slot["arguments"] += call.function.arguments or ""
-                if piece:
-                    if first_at is None:
-                        first_at = timer.elapsed()
-                    chunks += 1
-                    text += piece
-                    out = released.update(text)
-                    if out:
-                        yield out
-                if self.cancel.cancelled:
-                    reason = "interrupted"
-                    break
-                if released.stopped:
-                    reason = "stop"
-                    break
-                if choice.finish_reason:
-                    reason = _finish_reason(choice, bool(common.get("stop")))
+                if chunk.choices:
+                    choice = chunk.choices[0]
+                    piece = choice.text if server.api == "completions" else (choice.delta.content or "")
+                    if server.api == "chat":
+                        for call in choice.delta.tool_calls or []:
+                            slot = calls.setdefault(call.index or 0, {"name": "", "arguments": ""})
+                            if call.function is not None:
+                                slot["name"] += call.function.name or ""
+                                slot["arguments"] += call.function.arguments or ""
+                        request.trailer = _tool_call_text(calls)
+                    if choice.finish_reason:
+                        request.end = _finish_reason(choice, bool(common.get("stop")))
+                    if piece:
+                        chunks += 1
+                        text += piece
+                usage = getattr(chunk, "usage", None) or usage
+                request.prompt_tokens = getattr(usage, "prompt_tokens", 0) or estimate
+                request.new_tokens = getattr(usage, "completion_tokens", 0) or chunks
+                request.cached_tokens = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0) or 0
+                yield Piece(new_text.update(text))
         finally:
             response.close()
-        tail = released.finish()
-        if tail:
-            yield tail
-        if calls and reason != "interrupted":  # native tool calls, as the template's text form
-            yield "".join(f"<tool_call>\n{json.dumps({'name': c['name'], 'arguments': _arguments(c['arguments'])})}"
-                          f"\n</tool_call>" for c in calls.values())
-        prompt_tokens = getattr(usage_seen, "prompt_tokens", 0) or self.count_tokens(messages)
-        new_tokens = getattr(usage_seen, "completion_tokens", 0) or chunks
-        details = getattr(usage_seen, "prompt_tokens_details", None)
-        cached = getattr(details, "cached_tokens", 0) or 0
-        yield Usage(prompt_tokens=prompt_tokens, new_tokens=new_tokens, seconds=timer.elapsed(),
-                    cached_tokens=cached, stop_reason=reason, prefill_seconds=first_at or 0.0)
 
     def _iterate(self, response) -> Iterator[Any]:
         """The stream's chunks, with network failures mid-stream turned into one-line errors."""
@@ -249,11 +231,7 @@ class OpenAIEngine(Engine):
             yield chunk
 
     def reset_cache(self) -> None:
-        self._last_adapter = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"engine": self.name, "model": self.model_id, "adapter": self.has_adapter,
-                "base_url": self.server.base_url, "api": self.server.api}
+        self._last_role = None
 
 
 def _finish_reason(choice: Any, server_had_stops: bool) -> str:
@@ -265,6 +243,12 @@ def _finish_reason(choice: Any, server_had_stops: bool) -> str:
         matched = getattr(choice, "stop_reason", "unknown")
         return "eos" if matched is None else "stop"
     return "eos"
+
+
+def _tool_call_text(calls: dict[int, dict]) -> str:
+    """Native tool calls from the API, in the chat template's own text form."""
+    return "".join(f"<tool_call>\n{json.dumps({'name': c['name'], 'arguments': _arguments(c['arguments'])})}"
+                   f"\n</tool_call>" for c in calls.values())
 
 
 def _arguments(raw: str) -> Any:
@@ -321,7 +305,7 @@ def _load_template(profile: Profile):
             raise ConfigError(f"profile {profile.name!r}: template file not found: {path}")
         return ChatTemplate.from_gguf(path)
     from ..config import resolve_model
-    from .loader import gguf_path
+    from .sources import gguf_path
 
     source = resolve_model(spec)
     found = gguf_path(source)

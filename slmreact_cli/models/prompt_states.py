@@ -2,13 +2,13 @@
 
 llama-cpp-python holds one token sequence per context. The ReAct loop alternates two prompt
 families (the reasoning prompt and the function-calling prompt), each behind its own long system
-message, and with a LoRA profile each family exists once per adapter state. Without help, every
+message, and with a LoRA profile each family exists once per role's weights. Without help, every
 switch would re-prefill the other family from its first token.
 
-A family is (adapter state, system-message tokens). Before a switch the current sequence is
+A family is (role's weights, system-message tokens). Before a switch the current sequence is
 snapshotted in memory; the requested family's snapshot is restored, and the usual longest-common-
 prefix reuse takes it from there. The system message's state alone is also written to disk, keyed
-by model file, context size, adapter and the exact tokens, so a new process (`slmreact ask`)
+by model file, context size, adapters, role and the exact tokens, so a new process (`slmreact ask`)
 starts from it instead of prefilling a thousand tokens of instructions and tool descriptions.
 
 A state file is written to a temporary name, flushed to disk and renamed, so a crash leaves either
@@ -89,12 +89,13 @@ class PromptStates:
         self.live: tuple | None = None
         self.memory: dict[tuple, Snapshot] = {}
 
-    def family(self, adapter: bool, system_tokens: list[int]) -> tuple:
+    def family(self, weights: str, system_tokens: list[int]) -> tuple:
+        """`weights`: the role whose weights the context runs on."""
         digest = hashlib.sha256(np.asarray(system_tokens, dtype=np.int32).tobytes()).hexdigest()[:20]
-        return (adapter, digest)
+        return (weights, digest)
 
     def forget_live(self) -> None:
-        """The context was reset or its adapter changed: what it holds is no family's state now."""
+        """The context was reset or its LoRA changed: what it holds is no family's state now."""
         self.live = None
 
     def stash_live(self) -> None:
@@ -104,10 +105,10 @@ class PromptStates:
                 self.memory.pop(next(iter(self.memory)))
         self.live = None
 
-    def bring(self, adapter: bool, system_tokens: list[int]) -> str:
+    def bring(self, weights: str, system_tokens: list[int]) -> str:
         """Make the context hold the family of `system_tokens`; returns how: "live", "memory",
         "disk" or "prefill"."""
-        family = self.family(adapter, system_tokens)
+        family = self.family(weights, system_tokens)
         held = self.llm.input_ids[: self.llm.n_tokens]
         if self.live == family and len(held) >= len(system_tokens):
             return "live"
@@ -137,8 +138,8 @@ class PromptStates:
     def _path(self, family: tuple) -> Path | None:
         if self.folder is None:
             return None
-        adapter, digest = family
-        key = hashlib.sha256(f"{FORMAT}|{self.model_key}|{adapter}|{digest}".encode()).hexdigest()[:24]
+        weights, digest = family
+        key = hashlib.sha256(f"{FORMAT}|{self.model_key}|{weights}|{digest}".encode()).hexdigest()[:24]
         return self.folder / f"{key}.npz"
 
     def _write(self, path: Path, snap: Snapshot) -> None:
