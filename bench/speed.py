@@ -98,8 +98,9 @@ print((len(times) - 1) / (times[-1] - times[0]))
 
 OURS = r"""
 import sys
+from slmreact_cli.config import resolve_model
 from slmreact_cli.models.llamacpp import LlamaCppEngine
-e = LlamaCppEngine.load(sys.argv[1], max_seq_length=2048)
+e = LlamaCppEngine.load(resolve_model(sys.argv[1]).model_copy(update={"engine": "llama.cpp", "max_seq_length": 2048}))
 p = [{"role": "user", "content": "Write a long poem about the sea."}]
 e.generate(p, max_new_tokens=1); e.reset_cache()
 print(e.generate(p, max_new_tokens=64).usage.decode_tokens_per_second)

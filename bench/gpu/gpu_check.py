@@ -87,9 +87,10 @@ def valid_calls(text: str, tools: dict) -> tuple[bool, object]:
 
 @stage("engine")
 def engine_checks(folder: str):
+    from slmreact_cli.config import Profile
     from slmreact_cli.models.unsloth import UnslothEngine
 
-    engine = UnslothEngine.load(folder, max_seq_length=2048)
+    engine = UnslothEngine.load(Profile(name="gpu", engine="unsloth", source=folder, max_seq_length=2048))
     import bitsandbytes as bnb
 
     n4 = sum(isinstance(m, bnb.nn.Linear4bit) for m in engine.model.modules())
@@ -137,29 +138,30 @@ def train(folder: str, adapter_dir: Path, steps: int):
 
 @stage("adapter_switch_and_eval")
 def evaluate(folder: str, adapter_dir: Path, base_engine, limit: int):
+    from slmreact_cli.config import Profile
     from slmreact_cli.models.unsloth import UnslothEngine
 
-    engine = UnslothEngine.load(folder, adapter=str(adapter_dir), max_seq_length=2048)
+    engine = UnslothEngine.load(Profile(name="gpu-lora", engine="unsloth", source=folder, adapter=str(adapter_dir),
+                                        max_seq_length=2048))
     probe = [{"role": "user", "content": "Name three colours."}]
     base = base_engine.generate(probe, max_new_tokens=20).text if base_engine else None
-    off = engine.generate(probe, max_new_tokens=20, adapter=False).text
-    on = engine.generate(probe, max_new_tokens=20, adapter=True).text
-    off_again = engine.generate(probe, max_new_tokens=20, adapter=False).text
+    off = engine.generate(probe, max_new_tokens=20, role="reasoning").text
+    on = engine.generate(probe, max_new_tokens=20, role="calling").text
+    off_again = engine.generate(probe, max_new_tokens=20, role="reasoning").text
     tools = json.loads((HERE / "data" / "tools.json").read_text())["tools"]
     rows = [json.loads(line) for line in (HERE / "data" / "fc_heldout.jsonl").read_text().splitlines()][:limit]
     scores = {}
     samples = {}
-    for adapter in (False, True):
+    for role, state in (("reasoning", "off"), ("calling", "on")):  # the LoRA is the calling role's
         valid = exact = 0
         start = time.time()
         for r in rows:
-            text = engine.generate(r["messages"], max_new_tokens=160, adapter=adapter).text.strip()
+            text = engine.generate(r["messages"], max_new_tokens=160, role=role).text.strip()
             ok, calls = valid_calls(text, tools)
             valid += ok
             exact += ok and calls == json.loads(r["target"])
-            samples.setdefault("on" if adapter else "off", text[:200])
-        scores["on" if adapter else "off"] = {"valid": valid, "exact": exact, "n": len(rows),
-                                              "seconds": round(time.time() - start, 1)}
+            samples.setdefault(state, text[:200])
+        scores[state] = {"valid": valid, "exact": exact, "n": len(rows), "seconds": round(time.time() - start, 1)}
     return {"off_equals_base": off == base if base is not None else None, "on_differs": on != off,
             "off_stable_after_on": off_again == off, "probe_off": off, "probe_on": on, "heldout": scores,
             "first_outputs": samples}

@@ -17,10 +17,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Sequence
-
-if TYPE_CHECKING:
-    from ..config import Profile
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 Message = dict[str, Any]  # {"role": ..., "content": ...}
 Role = Literal["reasoning", "calling"]
@@ -181,8 +178,9 @@ class Engine(ABC):
         self.cancel = CancelToken()
 
     @classmethod
-    def load(cls, profile: "Profile", progress: LoadProgress | None = None) -> "Engine":
-        """The engine for this profile, loaded (see loader.load_engine)."""
+    def load(cls, profile: Any, progress: LoadProgress | None = None) -> "Engine":
+        """The engine for `profile` (a config.Profile, which imports this module), loaded; the loader's
+        table calls it (see loader.load_engine)."""
         raise NotImplementedError(f"{cls.__name__} is not loaded from a profile")
 
     def stream(
