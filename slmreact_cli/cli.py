@@ -113,15 +113,21 @@ def ask(
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
     mode: ModeOpt = None,
+    continue_last: Annotated[bool, typer.Option("--continue", "-c", help="Continue the last conversation.")] = False,
+    cid: Annotated[Optional[str], typer.Option("--cid", help="Continue the conversation with this id.")] = None,
 ) -> None:
     """Answer one question and exit."""
+    from .conversations import to_continue
     from .render import PanelRenderer, RecordBuilder
 
     question = _check_question(question)
+    earlier = to_continue(continue_last, cid)  # before the model loads: an unknown id fails fast
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
     with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err, approve) as session:
+        if earlier is not None:
+            session.resume(earlier)
         record = RecordBuilder(question, session.model_name)
         try:
             session.ask(question, record, panels)
@@ -170,7 +176,7 @@ def _batch_record(session, number: int, line: bytes) -> dict:
         record.record["error"] = problem
         return record.result()
     try:
-        session.agent.reset()
+        session.reset()
         session.ask(item["question"], record)
     except SlmreactError as exc:
         record.record["error"] = f"line {number}: {exc}"
@@ -260,16 +266,28 @@ def list_models(json_out: Annotated[bool, typer.Option("--json", help="Print JSO
 def logs(
     n: Annotated[int, typer.Option("-n", min=1, help="How many recent questions.")] = 10,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON, with every event.")] = False,
+    query: Annotated[Optional[str], typer.Option(
+        "--query", "-q", help="Only questions whose question, answer or tool results hold all these words.")] = None,
+    tool: Annotated[Optional[str], typer.Option("--tool", help="Only questions that called this tool.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Only questions to this model profile.")] = None,
+    cid: Annotated[Optional[str], typer.Option("--cid", help="Only this conversation.")] = None,
+    errors: Annotated[bool, typer.Option(
+        "--errors", help="Only questions without an answer or with a failed tool call.")] = False,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="Only questions since a span ago (30m, 2h, 3d, 1w) or a date (2025-01-31 14:00).")] = None,
 ) -> None:
-    """Show recent questions and answers from the transcript log."""
-    from .logs import default_path, recent
+    """Show recent questions and answers from the transcript log, or search it."""
+    from .logs import LogQuery, default_path, find, since_time
 
-    rows = recent(n, with_events=json_out)
+    filters = LogQuery(text=query, tool=tool, model=model, conversation_id=cid, errors=errors,
+                       since=None if since is None else since_time(since))
+    rows = find(filters, n, with_events=json_out)
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
-        stderr_console().print(f"no transcripts yet ({default_path()})", markup=False)
+        found = "no matching questions" if filters != LogQuery() else "no transcripts yet"
+        stderr_console().print(f"{found} ({default_path()})", markup=False)
         return
     from .render_tables import logs_table
 
@@ -287,14 +305,21 @@ def chat(
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
     mode: ModeOpt = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Reopen a logged conversation: the last one, or the id given after --resume.")] = False,
+    conversation_id: Annotated[Optional[str], typer.Argument(
+        metavar="[ID]", help="With --resume: the conversation's id (`slmreact logs` shows them).")] = None,
+    load: Annotated[Optional[Path], typer.Option("--load", help="Reopen a conversation saved with /save.")] = None,
 ) -> None:
     """Start the interactive session (the default command)."""
+    from .conversations import to_reopen
     from .repl import run_repl
 
     console = Console()
+    reopened = to_reopen(resume, conversation_id, load)
     with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), stderr_console(),
                         approve) as session:
-        run_repl(session, console, verbose=verbose)
+        run_repl(session, console, verbose=verbose, resumed=reopened)
 
 
 def _print_version(value: bool) -> None:

@@ -74,11 +74,11 @@ def logs_table(rows: list[dict[str, Any]]) -> Table:
     import datetime
 
     table = Table(title="Recent questions", title_justify="left", show_lines=True)
-    for col in ("when", "model", "question", "answer", "seconds"):
-        table.add_column(col)
+    for col in ("when", "conversation", "model", "question", "answer", "seconds"):
+        table.add_column(col, no_wrap=col == "conversation")
     for r in rows:
         when = datetime.datetime.fromtimestamp(r["started"]).strftime("%Y-%m-%d %H:%M")
         answer = r["answer"] if r["answer"] is not None else f"(no answer: {r['error'] or 'unfinished'})"
-        table.add_row(Text(when), Text(r["model"]), Text(r["question"]), Text(answer),
-                      Text("-" if r["seconds"] is None else f"{r['seconds']:.1f}"))
+        table.add_row(Text(when), Text(r.get("conversation_id") or "-"), Text(r["model"]), Text(r["question"]),
+                      Text(answer), Text("-" if r["seconds"] is None else f"{r['seconds']:.1f}"))
     return table

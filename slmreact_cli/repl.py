@@ -21,7 +21,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .conversations import Conversation, Exchange
 from .errors import SlmreactError
+from .followup import RECENT_EXCHANGES
 from .paths import data_dir
 from .render import PanelRenderer, RecordBuilder
 from .render_tables import tools_table
@@ -86,7 +88,7 @@ def _model(state: ReplState, arg: str) -> None:
 
 @command("/reset", "/reset", "forget the conversation")
 def _reset(state: ReplState, arg: str) -> None:
-    state.session.agent.reset()
+    state.session.reset()
     _say(state, "conversation cleared", "dim")
 
 
@@ -99,7 +101,7 @@ def _verbose(state: ReplState, arg: str) -> None:
     _say(state, f"verbose {'on' if state.verbose else 'off'}", "dim")
 
 
-@command("/save", "/save FILE", "save this session's transcript (.json, else Markdown)")
+@command("/save", "/save FILE", "save this session's transcript (.json, else Markdown; chat --load reads both)")
 def _save(state: ReplState, arg: str) -> None:
     if not arg:
         _say(state, "usage: /save FILE (FILE.json for JSON, anything else for Markdown)", "red")
@@ -199,7 +201,8 @@ def ask_one(state: ReplState, question: str) -> None:
         signal.signal(signal.SIGINT, previous)
         panels.close()
         engine.cancel.clear()
-    state.transcript.append(record.result())
+    exchange = Exchange(record.result(), session.settings.mode, session.last_exchange)
+    state.transcript.append(exchange.saved())
 
 
 def handle_line(state: ReplState, line: str) -> None:
@@ -237,11 +240,29 @@ def make_prompt_session(tool_names: list[str], history: History | None = None, *
                          complete_while_typing=False, **kwargs)
 
 
-def run_repl(session, console: Console, verbose: bool = False, prompt_session: PromptSession | None = None) -> None:
+def show_resumed(state: ReplState, conversation: Conversation) -> None:
+    """The last exchanges of a reopened conversation, as a reminder of where it was left."""
+    shown = conversation.exchanges[-RECENT_EXCHANGES:]
+    continued = f"continuing {conversation.source}" if conversation.id else \
+        f"loaded {conversation.source}; new questions go to conversation {state.session.conversation_id}"
+    _say(state, f"{continued}: {len(conversation.exchanges)} earlier question(s), the last {len(shown)} below", "dim")
+    for exchange in shown:
+        state.console.print(Text(f"› {exchange.question}", style="bold"))
+        error = exchange.record.get("error") or "unfinished"
+        state.console.print(Text(exchange.answer if exchange.answer is not None else f"(no answer: {error})"))
+
+
+def run_repl(session, console: Console, verbose: bool = False, prompt_session: PromptSession | None = None,
+             resumed: Conversation | None = None) -> None:
+    """`resumed`: an earlier conversation to take up (chat --resume, chat --load)."""
     state = ReplState(session=session, console=console, verbose=verbose)
     prompt = prompt_session or make_prompt_session(session.registry.names())
     console.print(Text(f"slmreact · {session.profile.name} · {len(session.registry.tools)} tools · "
                        "/help for commands, Ctrl-D to exit", style="dim"))
+    if resumed is not None:
+        session.resume(resumed)
+        state.transcript = [exchange.saved() for exchange in resumed.exchanges]
+        show_resumed(state, resumed)
     session.warm_in_background()  # the system prompt's state, while the first question is typed
     while state.running:
         try:

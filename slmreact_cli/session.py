@@ -1,15 +1,23 @@
-"""One loaded session: profile, engine, tools and agent, wired once and shared by ask, batch and chat."""
+"""One loaded session: profile, engine, tools and agent, wired once and shared by ask, batch and chat.
+
+A session is one conversation at a time, with an id that the log keeps with each question; `reset`
+starts a new one and `resume` takes up an earlier one (see conversations.py).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .agent import Agent, AgentSettings, Approver
 from .config import Profile, resolve_model
 from .events import Event
+from .logs import new_conversation_id
 from .models.base import Engine, Sampling
 from .tools import DEFAULT_TIMEOUT, Registry, load_registry
 from .worker import ToolRunner
+
+if TYPE_CHECKING:
+    from .conversations import Conversation
 
 LoadProgress = Callable[[str, int, int], None]
 
@@ -41,17 +49,37 @@ class Session:
             grounding=profile.grounding, history=profile.history,
             sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
+        self.conversation_id = new_conversation_id()
+        self.last_exchange: list[dict] = []  # the messages the last question added to the history
         self.log = None
         if options.log:
             from .logs import TranscriptLog
 
             self.log = TranscriptLog()
 
+    def _history_holder(self):
+        """The loop object whose `history` the next question reads (code mode keeps its own)."""
+        return self.agent.code if self.agent.code is not None else self.agent
+
+    def reset(self) -> None:
+        """Forget the conversation; the next question starts a new one."""
+        self.agent.reset()
+        self.conversation_id = new_conversation_id()
+
+    def resume(self, conversation: "Conversation") -> None:
+        """Take up an earlier conversation: its history, and its id where it has one in the log."""
+        self.agent.reset()
+        self._history_holder().history = conversation.history(self.settings.mode)
+        self.conversation_id = conversation.id or new_conversation_id()
+
     def ask(self, question: str, *consumers: Callable[[Event], None]) -> None:
         """Run one question, handing every event to each consumer and to the transcript log."""
         if self.log is not None:
-            self.log.begin(question, self.model_name)
+            self.log.begin(question, self.model_name, self.conversation_id, self.settings.mode)
             consumers = (*consumers, self.log)
+        holder = self._history_holder()
+        before = holder.history
+        self.last_exchange = []
         try:
             for event in self.agent.run(question):
                 for consume in consumers:
@@ -60,6 +88,12 @@ class Session:
             if self.log is not None:
                 self.log.fail("interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}")
             raise
+        # An answered question replaces the history with a new list: the earlier one (which the loop
+        # may have shortened in place to fit the context window) followed by this question's messages.
+        if holder.history is not before:
+            self.last_exchange = holder.history[len(before):]
+            if self.log is not None:
+                self.log.keep_exchange(self.last_exchange)
 
     def warm_in_background(self) -> None:
         """Prefill (or load from disk) the system prompt's state while the user types the first
