@@ -245,7 +245,8 @@ def show_resumed(state: ReplState, conversation: Conversation) -> None:
     shown = conversation.exchanges[-RECENT_EXCHANGES:]
     continued = f"continuing {conversation.source}" if conversation.id else \
         f"loaded {conversation.source}; new questions go to conversation {state.session.conversation_id}"
-    _say(state, f"{continued}: {len(conversation.exchanges)} earlier question(s), the last {len(shown)} below", "dim")
+    state.console.print(Text(f"{continued}: {len(conversation.exchanges)} earlier question(s), the last {len(shown)} "
+                             "below", style="dim"), soft_wrap=True)  # a long file name stays whole
     for exchange in shown:
         state.console.print(Text(f"› {exchange.question}", style="bold"))
         error = exchange.record.get("error") or "unfinished"
