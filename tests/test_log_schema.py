@@ -45,7 +45,8 @@ def unversioned_log(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
     conn.executescript(UNVERSIONED_SCHEMA)
-    conn.executemany("INSERT INTO questions (started, model, question, answer, error, seconds) VALUES (?, ?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO questions (started, model, question, answer, error, seconds) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
                      [(1.7e9, "qwen2.5-coder-0.5b", "What day was 2025-01-31?", "the last weekday", None, 1.5),
                       (1.7e9 + 60, "qwen2.5-coder-1.5b", "What is 1/0?", "it cannot be divided", None, 2.0),
                       (1.7e9 + 120, "qwen2.5-coder-0.5b", "List the files", None, "interrupted", None)])
