@@ -33,7 +33,7 @@ from .models.base import Engine, Sampling, Usage
 from .parsing import Reply, parse_calls, parse_reply
 from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX,
                       example_placeholders, observation_text, question_message, reasoning_system_prompt,
-                      results_text)
+                      results_text, with_user_rules)
 from .tools import Registry
 from .worker import ToolRunner
 
@@ -57,6 +57,7 @@ class AgentSettings:
     # question refers back; then the last few, see followup.py) or "full" (all of them). Native
     # mode always holds all of them.
     history: str = "auto"
+    user_rules: str = ""  # the user's text appended to the system prompt's rules (`system` in config.toml)
 
 
 REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
@@ -173,7 +174,7 @@ class Agent:
         self.calling = CallingStep(engine, registry, constrained=self.settings.constrained,
                                    use_action_calls=self.settings.use_action_calls,
                                    max_new_tokens=self.settings.max_new_tokens)
-        self.system = {"role": "system", "content": reasoning_system_prompt(registry)}
+        self.system = {"role": "system", "content": reasoning_system_prompt(registry, self.settings.user_rules)}
         self.history: list[dict] = []  # earlier questions' messages, full traces
         self.code = None
         if self.settings.mode == "code":
@@ -241,7 +242,7 @@ class Agent:
         a tool message. A reply without a tool call is the answer."""
         start = time.perf_counter()
         schemas = self.registry.schemas()
-        base = [{"role": "system", "content": NATIVE_SYSTEM}, *self.history, {"role": "user", "content": question}]
+        base = [{"role": "system", "content": with_user_rules(NATIVE_SYSTEM, self.settings.user_rules)}, *self.history, {"role": "user", "content": question}]
         turn: list[dict] = []
         seen_calls: dict[str, str] = {}
         new_tokens, decode_seconds = 0, 0.0

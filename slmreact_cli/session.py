@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from .agent import Agent, AgentSettings, Approver
 from .config import Profile, resolve_model
@@ -23,6 +23,7 @@ class SessionOptions:
     tool_timeout: float = DEFAULT_TIMEOUT
     log: bool = True  # write the transcript log
     mode: str | None = None  # "react", "native" or "code"; None: the profile's setting
+    user_rules: str = ""  # appended to the system prompt's rules (`system` in config.toml)
 
 
 class Session:
@@ -38,7 +39,7 @@ class Session:
         self.settings = AgentSettings(
             max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
             constrained=constrained, mode=options.mode or profile.mode, redraws=profile.redraws,
-            grounding=profile.grounding, history=profile.history,
+            grounding=profile.grounding, history=profile.history, user_rules=options.user_rules,
             sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
         self.log = None
@@ -49,16 +50,29 @@ class Session:
 
     def ask(self, question: str, *consumers: Callable[[Event], None]) -> None:
         """Run one question, handing every event to each consumer and to the transcript log."""
-        if self.log is not None:
-            self.log.begin(question, self.model_name)
-            consumers = (*consumers, self.log)
-        try:
-            for event in self.agent.run(question):
+        stream = self.events(question)
+        for event in stream:
+            try:
                 for consume in consumers:
                     consume(event)
+            except BaseException as exc:
+                stream.throw(exc)  # the log records why the run ended; the exception comes back out
+                raise
+
+    def events(self, question: str) -> Iterator[Event]:
+        """One question's events as they happen, each written to the transcript log first. A run
+        that an exception ends, or that its reader stops early, is recorded as failed."""
+        if self.log is not None:
+            self.log.begin(question, self.model_name)
+        try:
+            for event in self.agent.run(question):
+                if self.log is not None:
+                    self.log(event)
+                yield event
         except BaseException as exc:
             if self.log is not None:
-                self.log.fail("interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}")
+                reason = {KeyboardInterrupt: "interrupted", GeneratorExit: "stopped by its reader"}.get(type(exc))
+                self.log.fail(reason or f"{type(exc).__name__}: {exc}")
             raise
 
     def warm_in_background(self) -> None:
