@@ -141,14 +141,12 @@ def test_saved_system_text_reaches_native_and_code_prompts(config, scripted):
     assert "\n\nAlways answer in French.\n\nTools:\n```python" in opened.engine.calls[0].messages[0]["content"]
 
 
-def test_without_a_saved_system_text_the_prompt_is_unchanged(config, scripted, registry):
+def test_without_a_saved_system_text_the_prompt_is_unchanged(config, scripted):
     from slmreact_cli.prompts import reasoning_system_prompt
-
-    config('tools = ["sample_tools.py"]')
-    opened = scripted([Reply("Answer: 42")])
-    assert invoke("ask", "--json", "--no-log", "What is 6*7?").exit_code == 0
     from slmreact_cli.tools import load_registry
 
+    opened = scripted([Reply("Answer: 42")])
+    assert invoke("ask", "--json", "--no-log", "-t", SAMPLE, "What is 6*7?").exit_code == 0
     assert opened.engine.calls[0].messages[0]["content"] == reasoning_system_prompt(load_registry([SAMPLE]))
 
 
