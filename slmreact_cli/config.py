@@ -153,7 +153,7 @@ class UserConfigFile(BaseModel):
 
     default: str | None = None
     profiles: dict[str, dict] = Field(default_factory=dict)
-    tools: list[str] | None = None  # like --tools: .py paths (relative to this file's folder) or module names
+    tools: list[str] | None = Field(None, min_length=1)  # like --tools: .py paths (relative to this file's folder) or module names
     approve: Literal["always", "never"] | list[str] | None = None  # who decides on each tool call
     system: str | None = None  # text appended to the reasoning rules of every prompt
     max_steps: int | None = Field(None, ge=1, le=64)
@@ -165,7 +165,7 @@ class UserConfigFile(BaseModel):
 _EXPECTED = {
     "default": "a profile name",
     "profiles": "a table of [profiles.NAME] tables",
-    "tools": 'a list of .py paths or module names, e.g. tools = ["my_tools.py"]',
+    "tools": 'a non-empty list of .py paths or module names, e.g. tools = ["my_tools.py"]',
     "approve": '"always" (ask before every call), "never" (run every call) or a list of tool names '
                'that run without asking',
     "system": "a string",

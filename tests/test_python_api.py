@@ -177,6 +177,44 @@ def test_log_writes_the_transcript_as_the_cli_does(home, sample):
     stream.close()
 
 
+SCRIPT = """
+import sys
+from slmreact import Agent
+from slmreact_cli.models.fake import Reply, ScriptedEngine
+
+print("imported as", __name__, file=sys.stderr)
+
+
+def double(x: int) -> int:
+    \"\"\"Double a number.
+
+    Args:
+        x: The number.
+    \"\"\"
+    return 2 * x
+
+
+if __name__ == "__main__":
+    engine = ScriptedEngine(replies=[Reply("Action: double(x=21)"), Reply("Answer: 42")])
+    with Agent(model="qwen2.5-coder-0.5b", tools=[double], engine=engine) as agent:
+        print(agent.ask("What is 21 doubled?")["steps"][0]["calls"])
+"""
+
+
+def test_a_scripts_own_functions_are_tools_and_its_main_block_runs_once(home, tmp_path):
+    import os
+    import subprocess
+
+    script = tmp_path / "my_script.py"
+    script.write_text(SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[{'name': 'double', 'arguments': {'x': 21}, 'result': '42'}]"
+    assert done.stderr.count("imported as __main__") == 1  # the worker imports it under another name
+
+
 def test_the_example_script_runs(home, capsys):
     from slmreact_cli.models.fake import Reply
 

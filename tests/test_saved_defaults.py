@@ -84,7 +84,7 @@ def test_config_table_names_each_source(config):
 @pytest.mark.parametrize("line, key", [
     ('max_steps = "5"', "max_steps"), ("max_steps = 0", "max_steps"), ("max_steps = 65", "max_steps"),
     ('approve = "sometimes"', "approve"), ("approve = 3", "approve"), ("approve = [1]", "approve"),
-    ('tools = "my_tools.py"', "tools"), ('mode = "fast"', "mode"), ("system = 1", "system"),
+    ('tools = "my_tools.py"', "tools"), ("tools = []", "tools"), ('mode = "fast"', "mode"), ("system = 1", "system"),
     ("colour = 1", "colour"),
 ])
 def test_a_bad_saved_value_is_one_line_naming_the_key_and_the_file(config, monkeypatch, capsys, line, key):
@@ -203,6 +203,19 @@ def test_a_saved_allow_list_with_an_unknown_tool_is_an_error_naming_the_file(con
     result = invoke("ask", "--no-log", "What is under a?")
     assert isinstance(result.exception, ConfigError)
     assert str(result.exception).startswith(f"approve in {path} names unknown tool(s) lokup")
+
+
+def test_slmreact_alone_starts_chat_with_the_saved_defaults(config, scripted, monkeypatch):
+    import slmreact_cli.repl as repl
+
+    config('tools = ["sample_tools.py"]', "max_steps = 3", 'approve = "always"')
+    opened = scripted([])
+    sessions = []
+    monkeypatch.setattr(repl, "run_repl", lambda session, console, verbose=False: sessions.append(session))
+    result = invoke()
+    assert result.exit_code == 0, result.output
+    assert opened.options[0].max_steps == 3 and opened.options[0].tools[0].endswith("config/sample_tools.py")
+    assert opened.approvers[0] is not None and "lookup" in sessions[0].registry.names()
 
 
 def test_tools_command_lists_the_saved_tools(config):
