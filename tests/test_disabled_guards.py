@@ -71,6 +71,12 @@ def test_without_history_a_question_sees_every_earlier_exchange(registry, runner
     assert of(events, Notice) == []
 
 
+def test_code_mode_reads_grounding_from_disabled_guards(registry, runner):
+    program = Reply(' I compute it.\nAction:\n```python\nprint(lookup("a") * 3)\n```')
+    _, events = run(registry, runner, [program, Reply(" Done.\nAnswer: 31")], "grounding", mode="code")
+    assert of(events, Answer)[0].text == "31"
+
+
 def test_the_default_disables_nothing():
     settings = AgentSettings()
     assert settings.disabled_guards == frozenset()
