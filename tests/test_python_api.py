@@ -216,8 +216,6 @@ def test_a_scripts_own_functions_are_tools_and_its_main_block_runs_once(home, tm
 
 
 def test_the_example_script_runs(home, capsys):
-    from slmreact_cli.models.fake import Reply
-
     example = load_module(ROOT / "examples" / "python_api.py", "python_api_example")
     engine = ScriptedEngine(replies=[
         Reply('Action: get_exchange_rate(base="EUR", quote="JPY")'),
