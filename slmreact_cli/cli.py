@@ -33,6 +33,9 @@ ModeOpt = Annotated[Optional[str], typer.Option(
     "--mode", help="react (Thought/Action/Observation with a function-calling step) or native (the chat "
                    "template's own tool calls) or code (a short Python program that calls the tools). Default: the profile's "
                    "setting.")]
+McpOpt = Annotated[Optional[list[str]], typer.Option(
+    "--mcp", help="An MCP tool server: a command line (stdio), quoted, or an http(s):// URL (streamable HTTP); "
+                  "repeatable, beside the [[mcp]] servers of config.toml.")]
 NoLogOpt = Annotated[bool, typer.Option("--no-log", help="Do not write the transcript log.")]
 ApproveOpt = Annotated[bool, typer.Option("--approve", help="Ask before each tool call: yes, no, or always for that tool.")]
 BatchApproveOpt = Annotated[Optional[str], typer.Option(
@@ -81,13 +84,13 @@ def loaded_session(options, console: Console, approve=False) -> Iterator:
         session.close()
 
 
-def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False, mode=None):
+def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False, mode=None, mcp=None):
     from .session import SessionOptions
 
     if mode not in (None, "react", "native", "code"):
         raise typer.BadParameter(f"--mode must be react, native or code, not {mode!r}")
     return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=grammar,
-                          tool_timeout=tool_timeout, log=not no_log, mode=mode)
+                          tool_timeout=tool_timeout, log=not no_log, mode=mode, mcp=mcp)
 
 
 def _check_question(question: str) -> str:
@@ -113,6 +116,7 @@ def ask(
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
     mode: ModeOpt = None,
+    mcp: McpOpt = None,
 ) -> None:
     """Answer one question and exit."""
     from .render import PanelRenderer, RecordBuilder
@@ -121,7 +125,8 @@ def ask(
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err, approve) as session:
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode, mcp), err,
+                        approve) as session:
         record = RecordBuilder(question, session.model_name)
         try:
             session.ask(question, record, panels)
@@ -197,6 +202,7 @@ def batch(
     no_log: NoLogOpt = False,
     mode: ModeOpt = None,
     approve: BatchApproveOpt = None,
+    mcp: McpOpt = None,
 ) -> None:
     """Answer many questions with one model load; one JSON line out per line in, in order."""
     if file != "-" and not Path(file).is_file():
@@ -206,7 +212,7 @@ def batch(
     sink = open(out, "w", encoding="utf-8", errors="replace") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err,
+        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode, mcp), err,
                             policy or False) as session:
             if policy is not None:
                 policy.check(session.registry.names())
@@ -229,11 +235,13 @@ def batch(
 def list_tools(
     tools: ToolsOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    mcp: McpOpt = None,
 ) -> None:
     """List the tools with the schema the model sees, and the functions skipped and why."""
-    from .tools import load_registry
+    from .session import open_tools
 
-    registry = load_registry(tools)
+    registry, runner = open_tools(tools, mcp)
+    runner.close()
     if json_out:
         print(json.dumps({"tools": registry.schemas(),
                           "skipped": [vars(s) for s in registry.skipped]}, indent=2, ensure_ascii=False))
@@ -287,13 +295,14 @@ def chat(
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
     mode: ModeOpt = None,
+    mcp: McpOpt = None,
 ) -> None:
     """Start the interactive session (the default command)."""
     from .repl import run_repl
 
     console = Console()
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), stderr_console(),
-                        approve) as session:
+    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode, mcp),
+                        stderr_console(), approve) as session:
         run_repl(session, console, verbose=verbose)
 
 

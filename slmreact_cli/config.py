@@ -142,13 +142,15 @@ def user_config_path() -> Path:
 
 
 class UserConfigFile(BaseModel):
-    """The user's config.toml: a default profile name and `[profiles.NAME]` tables (each checked
-    as a Profile on its own, so an error names its profile)."""
+    """The user's config.toml: a default profile name, `[profiles.NAME]` tables (each checked
+    as a Profile on its own, so an error names its profile) and `[[mcp]]` servers (checked in
+    mcp/servers.py)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     default: str | None = None
     profiles: dict[str, dict] = Field(default_factory=dict)
+    mcp: list[str | dict] = Field(default_factory=list)
 
 
 def read_user_config(path: Path) -> UserConfigFile:
@@ -163,14 +165,16 @@ def read_user_config(path: Path) -> UserConfigFile:
         for err in exc.errors():
             loc = ".".join(str(part) for part in err["loc"])
             if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key {loc!r} (valid: default, profiles)")
+                problems.append(f"unknown key {loc!r} (valid: {', '.join(UserConfigFile.model_fields)})")
             elif err["loc"][:1] == ("profiles",) and len(err["loc"]) > 1:
                 problems.append(f"{loc}: must be a table ([{loc}])")
             elif loc == "profiles":
                 problems.append("profiles: must be a table of [profiles.NAME] tables")
+            elif err["loc"][:1] == ("mcp",):
+                problems.append("mcp: must be [[mcp]] tables (or a list of --mcp values)")
             else:
                 problems.append(f"{loc}: {err['msg']}")
-        raise ConfigError(f"{path}: " + "; ".join(problems)) from None
+        raise ConfigError(f"{path}: " + "; ".join(dict.fromkeys(problems))) from None
 
 
 def load_profiles(user_config: Path | None = None) -> dict[str, Profile]:
