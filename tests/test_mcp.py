@@ -59,9 +59,12 @@ def http_url():
 
 
 @pytest.fixture(scope="module")
-def stdio_tools():
-    """The sample tools and the stdio server, whose `add` clashes with the sample `add`."""
-    registry, runner = open_tools([SAMPLE], [STDIO], timeout=30)
+def stdio_tools(tmp_path_factory):
+    """The sample tools and the stdio server, whose `add` clashes with the sample `add`; no user
+    config file."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLMREACT_HOME", str(tmp_path_factory.mktemp("home")))
+        registry, runner = open_tools([SAMPLE], [STDIO], timeout=30)
     yield registry, runner
     runner.close()
 
@@ -236,6 +239,20 @@ def test_http_server_calls_with_a_batch_allow_list(home, monkeypatch, http_url, 
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert calls_of(first) == [{"name": "planet_population", "arguments": {"planet": "Zorblax"}, "result": "48213"}]
     assert calls_of(second)[0]["error"] == "the user declined to run this call"
+
+
+def test_the_readme_server_example_lists_and_answers(home, tmp_path):
+    from conftest import ROOT
+
+    section = (ROOT / "README.md").read_text().split("## MCP tool servers", 1)[1]
+    server = tmp_path / "weather_server.py"
+    server.write_text(section.split("```python\n", 1)[1].split("```", 1)[0])
+    registry, runner = open_tools([SAMPLE], [shlex.join([sys.executable, str(server)])])
+    try:
+        assert registry.get("forecast").target == ("weather_server", "forecast")
+        assert runner.call("forecast", {"city": "Oslo"}).text == "rain, 9 C"
+    finally:
+        runner.close()
 
 
 # ---- servers that cannot be used: one line, exit 2 ------------------------------------------------
