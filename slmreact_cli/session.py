@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .agent import Agent, AgentSettings, Approver
 from .config import Profile, resolve_model
 from .events import Event
+from .loop import Agent, AgentSettings, Approver
 from .models.base import Engine, Sampling
 from .tools import DEFAULT_TIMEOUT, Registry, load_registry
 from .worker import ToolRunner
@@ -40,6 +40,7 @@ class Session:
             max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
             constrained=constrained, mode=options.mode or profile.mode, redraws=profile.redraws,
             grounding=profile.grounding, history=profile.history,
+            disabled_guards=frozenset(profile.disabled_guards),
             sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
         self.log = None
