@@ -11,7 +11,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from slmreact_cli.calling import calls_schema
+from slmreact_cli.loop.calling import calls_schema
 from slmreact_cli.cli import app
 from slmreact_cli.errors import ConfigError, ToolLoadError
 from slmreact_cli.mcp.registry import McpTool
