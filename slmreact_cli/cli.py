@@ -37,6 +37,9 @@ ModeOpt = Annotated[Optional[str], typer.Option(
     "--mode", help="react (Thought/Action/Observation with a function-calling step) or native (the chat "
                    "template's own tool calls) or code (a short Python program that calls the tools). Default: the profile's "
                    "setting.", autocompletion=completion.modes)]
+McpOpt = Annotated[Optional[list[str]], typer.Option(
+    "--mcp", help="An MCP tool server: a command line (stdio), quoted, or an http(s):// URL (streamable HTTP); "
+                  "repeatable, beside the [[mcp]] servers of config.toml.")]
 NoLogOpt = Annotated[bool, typer.Option("--no-log", help="Do not write the transcript log.")]
 ApproveOpt = Annotated[bool, typer.Option(
     "--approve/--no-approve", help="Ask before each tool call: yes, no, or always for that tool (--no-approve: "
@@ -100,12 +103,12 @@ def _settings(ctx: typer.Context, model, tools, max_steps, mode, approve=None):
     return effective_settings(given_on_command_line(ctx, values))
 
 
-def _options(settings, grammar, tool_timeout, no_log=False):
+def _options(settings, grammar, tool_timeout, no_log=False, mcp=None):
     from .session import SessionOptions
 
     return SessionOptions(model=settings.model.value, tools=settings.tools.value, max_steps=settings.max_steps.value,
                           constrained=grammar, tool_timeout=tool_timeout, log=not no_log, mode=settings.mode.value,
-                          user_rules=settings.system.value)
+                          user_rules=settings.system.value, mcp=mcp)
 
 
 def _approver(settings, console: Console | None):
@@ -141,6 +144,7 @@ def ask(
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
     mode: ModeOpt = None,
+    mcp: McpOpt = None,
 ) -> None:
     """Answer one question and exit."""
     from .render import PanelRenderer, RecordBuilder
@@ -150,7 +154,7 @@ def ask(
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
-    with loaded_session(_options(settings, grammar, tool_timeout, no_log), err, _approver(settings, err)) as session:
+    with loaded_session(_options(settings, grammar, tool_timeout, no_log, mcp), err, _approver(settings, err)) as session:
         record = RecordBuilder(question, session.model_name)
         try:
             session.ask(question, record, panels)
@@ -221,6 +225,7 @@ def batch(
     no_log: NoLogOpt = False,
     mode: ModeOpt = None,
     approve: BatchApproveOpt = None,
+    mcp: McpOpt = None,
 ) -> None:
     """Answer many questions with one model load; one JSON line out per line in, in order."""
     if file != "-" and not Path(file).is_file():
@@ -236,7 +241,7 @@ def batch(
     sink = open(out, "w", encoding="utf-8", errors="replace") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(_options(settings, grammar, tool_timeout, no_log), err, _approver(settings, None)) as session:
+        with loaded_session(_options(settings, grammar, tool_timeout, no_log, mcp), err, _approver(settings, None)) as session:
             for number, line in _read_batch_lines(file):
                 total += 1
                 result = _batch_record(session, number, line)
@@ -257,11 +262,13 @@ def list_tools(
     ctx: typer.Context,
     tools: ToolsOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    mcp: McpOpt = None,
 ) -> None:
     """List the tools with the schema the model sees, and the functions skipped and why."""
-    from .tools import load_registry
+    from .session import open_tools
 
-    registry = load_registry(_settings(ctx, None, tools, None, None).tools.value)
+    registry, runner = open_tools(_settings(ctx, None, tools, None, None).tools.value, mcp)
+    runner.close()
     if json_out:
         print(json.dumps({"tools": registry.schemas(),
                           "skipped": [vars(s) for s in registry.skipped]}, indent=2, ensure_ascii=False))
@@ -334,6 +341,7 @@ def chat(
     no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
     mode: ModeOpt = None,
+    mcp: McpOpt = None,
 ) -> None:
     """Start the interactive session (the default command)."""
     from .repl import run_repl
@@ -341,7 +349,7 @@ def chat(
     console = Console()
     err = stderr_console()
     settings = _settings(ctx, model, tools, max_steps, mode, "always" if approve else "never")
-    with loaded_session(_options(settings, grammar, tool_timeout, no_log), err, _approver(settings, err)) as session:
+    with loaded_session(_options(settings, grammar, tool_timeout, no_log, mcp), err, _approver(settings, err)) as session:
         run_repl(session, console, verbose=verbose)
 
 

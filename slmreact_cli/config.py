@@ -158,8 +158,9 @@ MODES = ("react", "native", "code")  # the loops a question can run in (Profile.
 
 class UserConfigFile(BaseModel):
     """The user's config.toml: a default profile name, `[profiles.NAME]` tables (each checked as a
-    Profile on its own, so an error names its profile), and saved defaults for the flags of `ask`,
-    `batch` and `chat` (a flag given on the command line wins; see effective_settings.py)."""
+    Profile on its own, so an error names its profile), `[[mcp]]` servers (checked in mcp/servers.py),
+    and saved defaults for the flags of `ask`, `batch` and `chat` (a flag given on the command line
+    wins; see effective_settings.py)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -170,7 +171,7 @@ class UserConfigFile(BaseModel):
     system: str | None = None  # text appended to the reasoning rules of every prompt
     max_steps: int | None = Field(None, ge=1, le=64)
     mode: Literal["react", "native", "code"] | None = None
-    # The [mcp] section (MCP tool servers) is read by its own model; its key goes here.
+    mcp: list[str | dict] = Field(default_factory=list)  # [[mcp]] servers, read by mcp/servers.py
 
 
 # What each saved default accepts, for one-line errors that say how to fix the value.
@@ -183,6 +184,7 @@ _EXPECTED = {
     "system": "a string",
     "max_steps": "an integer from 1 to 64",
     "mode": " or ".join(f'"{m}"' for m in MODES),
+    "mcp": "[[mcp]] tables (or a list of --mcp values)",
 }
 
 

@@ -24,6 +24,7 @@ class SessionOptions:
     log: bool = True  # write the transcript log
     mode: str | None = None  # "react", "native" or "code"; None: the profile's setting
     user_rules: str = ""  # appended to the system prompt's rules (`system` in config.toml)
+    mcp: list[str] | None = None  # --mcp values: MCP server commands or URLs, beside config.toml's [[mcp]]
 
 
 class Session:
@@ -105,15 +106,36 @@ class Session:
         self.close()
 
 
+def open_tools(specs: list[str] | None, mcp: list[str] | None, **runner_options) -> tuple[Registry, ToolRunner]:
+    """The registry and its runner: the tool modules (described by a short-lived worker), then the
+    MCP servers, which the runner's worker connects to and lists before this returns. Without MCP
+    servers the runner is not started yet."""
+    from .mcp.registry import add_server_tools
+    from .mcp.servers import session_servers
+
+    servers = session_servers(mcp)
+    registry = load_registry(specs)
+    runner = ToolRunner(registry, mcp_servers=servers, **runner_options)
+    if not servers:
+        return registry, runner
+    try:
+        runner.start()
+        add_server_tools(registry, servers, runner.mcp_listings)
+    except BaseException:
+        runner.close()
+        raise
+    return registry, runner
+
+
 def open_session(options: SessionOptions, progress: LoadProgress | None = None,
                  approve: Approver | None = None) -> Session:
     """Tools first (cheap errors fail fast), then the model, which is the slow part. The tool modules
     are imported by worker processes only (see tools.load_registry)."""
     profile = resolve_model(options.model)
-    registry = load_registry(options.tools)
-    runner = ToolRunner(registry, timeout=options.tool_timeout, memory_limit_mb=profile.tool_memory_mb)
-    runner.start()  # the worker imports the tools while the model loads
+    registry, runner = open_tools(options.tools, options.mcp, timeout=options.tool_timeout,
+                                  memory_limit_mb=profile.tool_memory_mb)
     try:
+        runner.start()  # the worker imports the tools while the model loads
         from .models.loader import load_engine
 
         engine = load_engine(profile, progress)
