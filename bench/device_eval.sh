@@ -27,6 +27,7 @@ pieces() {
 }
 
 setup() {
+  rm -rf /tmp/keep && mkdir -p /tmp/keep && cp -r shared /tmp/keep/ && { [ -d .before ] && cp -r .before /tmp/keep/ || true; }
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
   rm -rf /tmp/lcpp && mkdir -p /tmp/lcpp && tar -xzf .lcpp/llama_cpp_python-*.tar.gz -C /tmp/lcpp
   local nvcc
@@ -75,9 +76,10 @@ start() {
     cpu_build; gpu_layers=0; threads=2; workers=8
   fi
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site /tmp/lwheel/*.whl
-  rm -rf /tmp/after && cp -r . /tmp/after && rm -rf /tmp/after/.gpu /tmp/after/.whl /tmp/after/.lcpp
-  if [ -d .before ]; then
-    rm -rf /tmp/before && cp -r .before /tmp/before
+  rm -rf /tmp/after && cp -r . /tmp/after && rm -rf /tmp/after/.gpu /tmp/after/.whl /tmp/after/.lcpp /tmp/after/.before
+  rm -rf /tmp/after/shared && cp -r /tmp/keep/shared /tmp/after/shared
+  if [ -d /tmp/keep/.before ]; then
+    rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
     cp -n /tmp/after/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true
   fi
   cd /tmp/after/bench
