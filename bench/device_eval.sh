@@ -87,6 +87,11 @@ start() {
       SLMREACT_HOME=/tmp/slmhome SLMREACT_BENCH_GPU_LAYERS=$gpu_layers SLMREACT_BENCH_THREADS=$threads \
       python3 parallel_eval.py "$@" --workers "${WORKERS:-$workers}" --before /tmp/before \
       > /tmp/eval.log 2>&1 < /dev/null &
+  if [ -d /tmp/after/tests/gpu ]; then  # the GPU tests beside the runs: unsloth's engine on this machine
+    (cd /tmp/after && setsid nohup env PYTHONPATH="/tmp/after:/tmp/site" SLMREACT_CACHE_DIR=$cache \
+        SLMREACT_HOME=/tmp/slmhome UNSLOTH_DISABLE_STATISTICS=1 UNSLOTH_COMPILE_LOCATION=/tmp/ucc \
+        python3 -m pytest tests/gpu -q -rs -p no:cacheprovider > /tmp/gpu-tests.log 2>&1 < /dev/null &)
+  fi
   sleep 20; cat /tmp/eval.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv || true
 }
 
@@ -97,6 +102,7 @@ wait_for() {
   mkdir -p "$out"
   (cd /tmp/after/bench/out && tar -czf "$out/pe-results.tar.gz" pe-*.json pe-*.jsonl pe-*.md 2>/dev/null || true)
   cp /tmp/after/bench/out/pe-*.md "$out/" 2>/dev/null || true
+  cp /tmp/gpu-tests.log "$out/" 2>/dev/null && tail -n 5 /tmp/gpu-tests.log || true
   pgrep -f parallel_eval.py > /dev/null && echo "STILL RUNNING" || echo "DONE"
 }
 
