@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scripted_cli import scripted, slmreact  # noqa: F401 - `scripted` is a fixture
+from console_script import scripted, slmreact  # noqa: F401 - `scripted` is a fixture
 from slmreact_cli.logs import recent
 from slmreact_cli.models.fake import Reply
 

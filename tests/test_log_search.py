@@ -8,7 +8,7 @@ import time
 import platformdirs
 import pytest
 
-from scripted_cli import slmreact, use_scripted_engine
+from console_script import slmreact, use_scripted_engine
 from slmreact_cli.logs import default_path
 from slmreact_cli.models.fake import Reply
 

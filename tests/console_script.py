@@ -1,8 +1,9 @@
-"""The console script run in process through Typer's CliRunner, its session on a scripted engine.
+"""The console script run in process, in Typer's CliRunner isolation, its sessions on a scripted engine.
 
-`slmreact(...)` runs `cli.main` as the installed command does (so usage errors are one line and exit
-2) with CliRunner's captured stdin, stdout and stderr; `lines` are typed into `chat`. The `scripted`
-fixture makes every session open on one ScriptedEngine, with the real tools, worker and log."""
+Unlike `cli_scripted.invoke`, `slmreact(...)` runs `cli.main` as the installed command does, so an
+error a user can fix is one line and exit 2, and `lines` are typed into `chat`'s prompt. The
+`scripted` fixture makes every session open on one ScriptedEngine (the real tools, worker and log),
+with the profile that --model names, so the log records it."""
 import sys
 from dataclasses import dataclass
 
