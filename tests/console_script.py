@@ -48,8 +48,8 @@ def slmreact(*args: str, lines: list[str] | None = None) -> Run:
 
 
 def use_scripted_engine(monkeypatch, replies, runners: list) -> ScriptedEngine:
-    """Make the CLI's sessions run on one ScriptedEngine with these replies; the profile is the one
-    named by --model (default the 0.5B), so the log records that name. Each ToolRunner started is
+    """Make the CLI's sessions run on one ScriptedEngine with these replies; the profile is the
+    effective --model (the flag, else config.toml's default), so the log records that name. Each ToolRunner started is
     added to `runners`, for the caller to close."""
     import slmreact_cli.session as session_module
     from slmreact_cli.config import resolve_model

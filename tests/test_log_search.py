@@ -31,6 +31,8 @@ def log(tmp_path_factory):
         monkeypatch.setenv("SLMREACT_HOME", str(home))
         monkeypatch.setenv("SLMREACT_CACHE_DIR", os.environ.get("SLMREACT_CACHE_DIR")
                            or platformdirs.user_cache_dir("slmreact"))
+        (home / "config").mkdir(parents=True)
+        (home / "config" / "config.toml").write_text('default = "qwen2.5-coder-0.5b"\n')
         engine = use_scripted_engine(monkeypatch, [
             Reply('Action: calculate(expression="6*7")'), Reply(" 42 answers it.\nAnswer: 42"),
             Reply('Action: weekday(date="2025-01-31")'), Reply(" Done.\nAnswer: the last weekday of that week"),

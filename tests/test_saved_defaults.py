@@ -211,7 +211,7 @@ def test_slmreact_alone_starts_chat_with_the_saved_defaults(config, scripted, mo
     config('tools = ["sample_tools.py"]', "max_steps = 3", 'approve = "always"')
     opened = scripted([])
     sessions = []
-    monkeypatch.setattr(repl, "run_repl", lambda session, console, verbose=False: sessions.append(session))
+    monkeypatch.setattr(repl, "run_repl", lambda session, console, verbose=False, **_: sessions.append(session))
     result = invoke()
     assert result.exit_code == 0, result.output
     assert opened.options[0].max_steps == 3 and opened.options[0].tools[0].endswith("config/sample_tools.py")
