@@ -10,6 +10,7 @@ bench/out/pe-<job>.jsonl and .json, and its table goes into bench/out/pe-<plan>.
 Plans:
   validation  every mode of both embedded models with their adapters, and each model without its
               adapter; `choose` then picks each model's mode and adapter setting by a fixed rule.
+              Last, react mode with calling_format = "template" on each model, for comparison.
   test        the test split with the chosen settings (bench/out/pe-choice.json), the same without the
               adapter, and the original loop beside them. Run once per release candidate.
   devcheck    the dev set and both held-out sets with the code under --before and the code here, to show
@@ -76,6 +77,9 @@ def plan_validation(limit: int, **_) -> list[Job]:
                  for mode in MODES]
         jobs.append(Job(f"validation-{model}-react-noadapter", tasks, model, MODELS[model],
                         changes={"reasoning_adapter": None}, extra=["--mode", "react"]))
+    # the calling step in the chat template's own tool-call format, against react's JSON list above
+    jobs += [Job(f"validation-{model}-react-templatecalls", tasks, model, MODELS[model],
+                 changes={"calling_format": "template"}, extra=["--mode", "react"]) for model in ("1.5b", "0.5b")]
     return jobs
 
 
