@@ -29,6 +29,8 @@ NEXT_BLOCK_TOKENS = 8
 
 
 class TemplateCalls:
+    """The "template" format's request, for CallingStep (see calling.CallRequest)."""
+
     retry_note = "Reply with the corrected tool calls only."
 
     def __init__(self, engine: Engine, registry: Registry, call_grammar: Any, max_new_tokens: int,
