@@ -27,6 +27,7 @@ pieces() {
 }
 
 setup() {
+  rm -rf /tmp/keep && mkdir -p /tmp/keep && cp -r shared /tmp/keep/ && { [ -d .before ] && cp -r .before /tmp/keep/ || true; }
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
   rm -rf /tmp/lcpp && mkdir -p /tmp/lcpp && tar -xzf .lcpp/llama_cpp_python-*.tar.gz -C /tmp/lcpp
   local nvcc
@@ -75,9 +76,10 @@ start() {
     cpu_build; gpu_layers=0; threads=2; workers=8
   fi
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site /tmp/lwheel/*.whl
-  rm -rf /tmp/after && cp -r . /tmp/after && rm -rf /tmp/after/.gpu /tmp/after/.whl /tmp/after/.lcpp
-  if [ -d .before ]; then
-    rm -rf /tmp/before && cp -r .before /tmp/before
+  rm -rf /tmp/after && cp -r . /tmp/after && rm -rf /tmp/after/.gpu /tmp/after/.whl /tmp/after/.lcpp /tmp/after/.before
+  rm -rf /tmp/after/shared && cp -r /tmp/keep/shared /tmp/after/shared
+  if [ -d /tmp/keep/.before ]; then
+    rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
     cp -n /tmp/after/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true
   fi
   cd /tmp/after/bench
@@ -85,6 +87,11 @@ start() {
       SLMREACT_HOME=/tmp/slmhome SLMREACT_BENCH_GPU_LAYERS=$gpu_layers SLMREACT_BENCH_THREADS=$threads \
       python3 parallel_eval.py "$@" --workers "${WORKERS:-$workers}" --before /tmp/before \
       > /tmp/eval.log 2>&1 < /dev/null &
+  if [ -d /tmp/after/tests/gpu ]; then  # the GPU tests beside the runs: unsloth's engine on this machine
+    (cd /tmp/after && setsid nohup env PYTHONPATH="/tmp/after:/tmp/site" SLMREACT_CACHE_DIR=$cache \
+        SLMREACT_HOME=/tmp/slmhome UNSLOTH_DISABLE_STATISTICS=1 UNSLOTH_COMPILE_LOCATION=/tmp/ucc \
+        python3 -m pytest tests/gpu -q -rs -p no:cacheprovider > /tmp/gpu-tests.log 2>&1 < /dev/null &)
+  fi
   sleep 20; cat /tmp/eval.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv || true
 }
 
@@ -95,6 +102,7 @@ wait_for() {
   mkdir -p "$out"
   (cd /tmp/after/bench/out && tar -czf "$out/pe-results.tar.gz" pe-*.json pe-*.jsonl pe-*.md 2>/dev/null || true)
   cp /tmp/after/bench/out/pe-*.md "$out/" 2>/dev/null || true
+  cp /tmp/gpu-tests.log "$out/" 2>/dev/null && tail -n 5 /tmp/gpu-tests.log || true
   pgrep -f parallel_eval.py > /dev/null && echo "STILL RUNNING" || echo "DONE"
 }
 

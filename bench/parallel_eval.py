@@ -12,7 +12,8 @@ Plans:
               adapter; `choose` then picks each model's mode and adapter setting by a fixed rule.
               Last, react mode with calling_format = "template" on each model, for comparison.
   test        the test split with the chosen settings (bench/out/pe-choice.json), the same without the
-              adapter, and the original loop beside them. Run once per release candidate.
+              adapter, the original loop beside them, then the modes not chosen. Run once per release
+              candidate.
   devcheck    the dev set and both held-out sets with the code under --before and the code here, to show
               that a restructuring keeps the figures (same machine, one run each side).
   guards      the validation split on the 1.5B with each guard switched off in turn.
@@ -118,6 +119,12 @@ def plan_test(limit: int, **_) -> list[Job]:
         jobs.append(Job(f"test-{model}-noadapter", tasks, model, MODELS[model], extra=mode,
                         changes={"reasoning_adapter": None}))
     jobs += [Job(f"test-{model}-original", tasks, model) for model in ("1.5b", "0.5b")]
+    # the other modes, for the side-by-side table only: the choice above was fixed before this ran
+    for model in ("1.5b", "0.5b"):
+        on = choice[model]["reasoning_adapter"]
+        jobs += [Job(f"test-{model}-{mode}", tasks, model, MODELS[model], extra=["--mode", mode],
+                     changes={} if on else {"reasoning_adapter": None})
+                 for mode in MODES if mode != choice[model]["mode"]]
     return jobs
 
 

@@ -14,7 +14,8 @@ from typing import Callable, Iterable
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.completion import Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
 from rich.console import Console
@@ -37,20 +38,24 @@ class ReplState:
     running: bool = True
 
 
+PATH = "path"  # a slash command whose argument is a file path, completed as one
+
+
 @dataclass(frozen=True)
 class SlashCommand:
     name: str
     usage: str
     help: str
     handler: Callable[[ReplState, str], None]
+    arguments: tuple[str, ...] | str = ()  # the argument's choices, or PATH
 
 
 COMMANDS: dict[str, SlashCommand] = {}
 
 
-def command(name: str, usage: str, help: str):
+def command(name: str, usage: str, help: str, arguments: tuple[str, ...] | str = ()):
     def register(func: Callable[[ReplState, str], None]):
-        COMMANDS[name] = SlashCommand(name, usage, help, func)
+        COMMANDS[name] = SlashCommand(name, usage, help, func, arguments)
         return func
     return register
 
@@ -90,7 +95,7 @@ def _reset(state: ReplState, arg: str) -> None:
     _say(state, "conversation cleared", "dim")
 
 
-@command("/verbose", "/verbose on|off", "show or hide the full trace")
+@command("/verbose", "/verbose on|off", "show or hide the full trace", arguments=("on", "off"))
 def _verbose(state: ReplState, arg: str) -> None:
     if arg not in ("on", "off", ""):
         _say(state, "usage: /verbose on|off", "red")
@@ -99,7 +104,7 @@ def _verbose(state: ReplState, arg: str) -> None:
     _say(state, f"verbose {'on' if state.verbose else 'off'}", "dim")
 
 
-@command("/save", "/save FILE", "save this session's transcript (.json, else Markdown)")
+@command("/save", "/save FILE", "save this session's transcript (.json, else Markdown)", arguments=PATH)
 def _save(state: ReplState, arg: str) -> None:
     if not arg:
         _say(state, "usage: /save FILE (FILE.json for JSON, anything else for Markdown)", "red")
@@ -138,17 +143,29 @@ def transcript_markdown(records: Iterable[dict]) -> str:
 
 
 class ReplCompleter(Completer):
-    """Slash commands at the start of the line; tool names elsewhere."""
+    """Slash commands at the start of the line, then their argument (a choice or a file path); tool
+    names elsewhere."""
 
     def __init__(self, tool_names: list[str]):
         self.tool_names = tool_names
+        self.paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document, complete_event):
         text = document.text_before_cursor
-        if text.startswith("/") and " " not in text:
-            for name in COMMANDS:
-                if name.startswith(text):
-                    yield Completion(name, start_position=-len(text))
+        if text.startswith("/"):
+            name, space, arg = text.partition(" ")
+            if not space:
+                for known in COMMANDS:
+                    if known.startswith(name):
+                        yield Completion(known, start_position=-len(name))
+                return
+            arguments = COMMANDS[name].arguments if name in COMMANDS else ()
+            if arguments == PATH:
+                yield from self.paths.get_completions(Document(arg), complete_event)
+            else:
+                for choice in arguments:
+                    if choice.startswith(arg):
+                        yield Completion(choice, start_position=-len(arg))
             return
         word = document.get_word_before_cursor()
         if word:

@@ -26,6 +26,7 @@ class AgentSettings:
     # question refers back; then the last few, see guards/history.py) or "full" (all of them).
     # Native mode always holds all of them.
     history: str = "auto"
+    user_rules: str = ""  # the user's text appended to the system prompt's rules (`system` in config.toml)
     # Guards switched off, by name (guards.GUARDS), to measure what each one is worth.
     disabled_guards: frozenset[str] = frozenset()
     # How the calling step asks for calls (react mode): "json", a JSON list after a prompt of its
