@@ -77,6 +77,9 @@ class Profile(BaseModel):
     stop: list[str] = Field(default_factory=lambda: ["PAUSE", "Observation:"])
     mode: Literal["react", "native", "code"] = "react"
     constrained: bool = True
+    # How react mode's calling step asks for calls: "json" (a JSON list after a prompt of its own)
+    # or "template" (the chat template's own tool-call format, `<tool_call>` blocks).
+    calling_format: Literal["json", "template"] = "json"
     # Reasoning turns drawn again per question when the model hits a dead end (it only repeats an
     # earlier Action, or leaves an argument as a placeholder); 0 turns this off.
     redraws: int = Field(2, ge=0)

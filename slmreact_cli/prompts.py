@@ -175,6 +175,14 @@ def calling_user_message(question: str, observations: list[str], action: str) ->
             "content": f"### Query:\nQuestion: {question}\nObservations so far:\n{seen}\nAction: {action}"}
 
 
+# The calling step in the model's own tool-call format (calling_format = "template"): the chat
+# template appends the tools' schemas and its `<tool_call>` format to this system message, and the
+# user message is calling_user_message's.
+TEMPLATE_CALLING_SYSTEM = """\
+You turn an Action into tool calls. Call the tools the Action asks for, with argument values taken \
+from the Action, the question and the observations so far. Make only calls whose argument values are \
+all known now. If no tool fits the Action, reply "No tool fits." without a tool call."""
+
 # Native mode's counterpart: the answer is started for a model that only repeats earlier calls.
 NATIVE_STUCK_PREFIX = "The tool results so far answer the question. The answer is"
 

@@ -49,7 +49,7 @@ class Session:
             max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
             constrained=constrained, mode=options.mode or profile.mode, redraws=profile.redraws,
             grounding=profile.grounding, history=profile.history, user_rules=options.user_rules,
-            disabled_guards=frozenset(profile.disabled_guards),
+            disabled_guards=frozenset(profile.disabled_guards), calling_format=profile.calling_format,
             sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
         self.conversation_id = new_conversation_id()

@@ -33,7 +33,8 @@ class Agent:
         self.approve = approve
         self.calling = CallingStep(engine, registry, constrained=self.settings.constrained,
                                    use_action_calls=self.settings.use_action_calls,
-                                   max_new_tokens=self.settings.max_new_tokens)
+                                   max_new_tokens=self.settings.max_new_tokens,
+                                   calling_format=self.settings.calling_format)
         self.steps = Steps(engine, registry, runner, self.settings, self.calling, approve)
         self.system = {"role": "system", "content": reasoning_system_prompt(registry, self.settings.user_rules)}
         self.history: list[dict] = []  # earlier questions' messages, full traces

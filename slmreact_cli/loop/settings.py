@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from ..guards import GUARDS, unknown_guards
 from ..models.base import Sampling
 
+CALLING_FORMATS = ("json", "template")  # see loop/calling.py
+
 
 @dataclass
 class AgentSettings:
@@ -27,11 +29,16 @@ class AgentSettings:
     user_rules: str = ""  # the user's text appended to the system prompt's rules (`system` in config.toml)
     # Guards switched off, by name (guards.GUARDS), to measure what each one is worth.
     disabled_guards: frozenset[str] = frozenset()
+    # How the calling step asks for calls (react mode): "json", a JSON list after a prompt of its
+    # own, or "template", the chat template's `tools=` and `<tool_call>` blocks (see loop/calling.py).
+    calling_format: str = "json"
 
     def __post_init__(self) -> None:
         unknown = unknown_guards(self.disabled_guards)
         if unknown:
             raise ValueError(f"unknown guard {unknown[0]!r} (valid: {', '.join(GUARDS)})")
+        if self.calling_format not in CALLING_FORMATS:
+            raise ValueError(f"unknown calling_format {self.calling_format!r} (valid: {', '.join(CALLING_FORMATS)})")
 
     def uses(self, guard: str) -> bool:
         """Whether a guard is on: not disabled and, for grounding, not switched off by `grounding`."""
