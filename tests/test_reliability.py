@@ -4,7 +4,7 @@ import subprocess
 import sys
 import threading
 
-from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.events import Answer, Notice
 from slmreact_cli.logs import TranscriptLog, recent
 from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply

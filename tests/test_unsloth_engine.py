@@ -140,7 +140,7 @@ def test_the_calling_lora_is_on_in_the_calling_role_only(tmp_path):
 
 
 def test_refuses_a_grammar_and_the_calling_step_is_logged_unconstrained(engine, registry):
-    from slmreact_cli.calling import CallingStep, calls_schema
+    from slmreact_cli.loop.calling import CallingStep, calls_schema
 
     assert not engine.supports_grammar and engine.compile_grammar(calls_schema(registry)) is None
     with pytest.raises(ValueError, match="cannot constrain"):

@@ -117,7 +117,7 @@ def test_the_calling_lora_is_on_in_the_calling_role_only(engine, folder, tmp_pat
 
 
 def test_grammar_is_refused_and_the_calling_step_is_logged_unconstrained(engine, registry):
-    from slmreact_cli.calling import CallingStep, calls_schema
+    from slmreact_cli.loop.calling import CallingStep, calls_schema
 
     assert engine.supports_grammar is False
     assert engine.compile_grammar(calls_schema(registry)) is None

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Accuracy runs on a GPU machine without network (bench/parallel_eval.py), in one lease of several calls.
+# What travels, beside the working tree (all ignored by git): .whl/ (Python wheels the machine lacks),
+# .lcpp/ (the llama-cpp-python sdist, built there with CUDA), shared/ (a copy of ../shared), .before/
+# (an older checkout for the devcheck plan), and .gpu/pe/MODEL.NN (the GGUF files in pieces, one call each:
+# bench/device_eval.sh pieces makes them here).
+#   bash bench/device_eval.sh pieces [SIZE]   # here: cut both GGUFs into .gpu/pe/ (default 58M)
+#   bash bench/device_eval.sh setup           # there: wheels, start the CUDA build in the background
+#   bash bench/device_eval.sh receive         # there, after each transfer: pieces out of the tree
+#   bash bench/device_eval.sh start PLAN...   # there: models, build done?, then parallel_eval.py in the background
+#                                             # (RUN=NAME: a second run from a fresh copy of the tree, beside the first)
+#   bash bench/device_eval.sh wait [SECONDS]  # there: follow the log; results to $OUT when it ends
+set -euo pipefail
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+declare -A SHA=([0.5b]=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+                [1.5b]=cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046)
+declare -A FILE=([0.5b]=qwen2.5-coder-0.5b-instruct-q4_k_m.gguf [1.5b]=qwen2.5-coder-1.5b-instruct-q4_k_m.gguf)
+out=${OUT:-/tmp/out}
+cache=/tmp/slmcache
+
+pieces() {
+  local size=${1:-58M} model
+  rm -rf .gpu/pe && mkdir -p .gpu/pe
+  for model in 0.5b 1.5b; do
+    split -b "$size" -d -a 2 "${SLMREACT_CACHE_DIR:-$HOME/.cache/slmreact}/models/${FILE[$model]}" ".gpu/pe/$model."
+  done
+  ls .gpu/pe | wc -l
+}
+
+setup() {
+  rm -rf /tmp/keep && mkdir -p /tmp/keep && cp -r shared /tmp/keep/ && { [ -d .before ] && cp -r .before /tmp/keep/ || true; }
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+  rm -rf /tmp/lcpp && mkdir -p /tmp/lcpp && tar -xzf .lcpp/llama_cpp_python-*.tar.gz -C /tmp/lcpp
+  local nvcc
+  nvcc=$(command -v nvcc || ls /usr/local/cuda*/bin/nvcc 2>/dev/null | head -n 1 || true)
+  echo "nvcc: ${nvcc:-none}; cores: $(nproc)"
+  (cd /tmp/lcpp/llama_cpp_python-* && setsid nohup env PATH="$(dirname "${nvcc:-/usr/bin/x}"):$PATH" \
+      PYTHONPATH=/tmp/site CUDACXX="$nvcc" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+      CMAKE_ARGS="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=90 -DLLAVA_BUILD=OFF -DGGML_CUDA_FA=OFF" \
+      bash -c 'python3 -m pip wheel -q --no-build-isolation --no-deps -w /tmp/lwheel . && echo BUILD-OK || echo BUILD-FAILED' \
+      > /tmp/build.log 2>&1 < /dev/null &)
+  echo "building llama-cpp-python with CUDA in the background"
+}
+
+cpu_build() {
+  # the fallback when the CUDA build fails: llama.cpp on the CPU cores
+  (cd /tmp/lcpp/llama_cpp_python-* && rm -rf /tmp/lwheel && env PYTHONPATH=/tmp/site \
+      CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" CMAKE_ARGS="-DLLAVA_BUILD=OFF" \
+      python3 -m pip wheel -q --no-build-isolation --no-deps -w /tmp/lwheel . > /tmp/build-cpu.log 2>&1)
+}
+
+receive() {
+  mkdir -p /tmp/pieces
+  [ -d .gpu/pe ] && find .gpu/pe -type f -exec mv {} /tmp/pieces/ \; || true
+  ls /tmp/pieces | tr '\n' ' '; echo; tail -n 2 /tmp/build.log 2>/dev/null || true
+}
+
+models() {
+  local model target
+  mkdir -p "$cache/models"
+  for model in 0.5b 1.5b; do
+    target="$cache/models/${FILE[$model]}"
+    [ -e "$target" ] && continue
+    cat /tmp/pieces/"$model".* > "$target"
+    echo "${SHA[$model]}  $target" | sha256sum -c -
+    python3 -c "import json,os,sys; t=sys.argv[1]; s=os.stat(t); open(t+'.verified','w').write(json.dumps({'sha256': sys.argv[2], 'size': s.st_size, 'mtime_ns': s.st_mtime_ns}))" "$target" "${SHA[$model]}"
+  done
+}
+
+start() {
+  models
+  local waited=0 gpu_layers=-1 threads=2 workers=12
+  if [ ! -d /tmp/site/llama_cpp ]; then
+    while ! grep -q "BUILD-" /tmp/build.log && [ "$waited" -lt 420 ]; do sleep 5; waited=$((waited + 5)); done
+    if ! grep -q BUILD-OK /tmp/build.log; then
+      tail -n 30 /tmp/build.log; echo "CUDA build failed: building for the CPU"
+      cpu_build; touch /tmp/cpu-only
+    fi
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site /tmp/lwheel/*.whl
+  fi
+  [ -e /tmp/cpu-only ] && { gpu_layers=0; workers=8; }
+  local run=/tmp/${RUN:-after}
+  rm -rf "$run" && cp -r . "$run" && rm -rf "$run/.gpu" "$run/.whl" "$run/.lcpp" "$run/.before"
+  rm -rf "$run/shared" && cp -r /tmp/keep/shared "$run/shared"
+  if [ -d /tmp/keep/.before ]; then
+    rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
+    cp -n "$run"/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true
+  fi
+  cd "$run/bench"
+  setsid nohup env PYTHONPATH="$run/bench/gpu_offload:/tmp/site" SLMREACT_CACHE_DIR=$cache \
+      SLMREACT_HOME=/tmp/slmhome SLMREACT_BENCH_GPU_LAYERS=$gpu_layers SLMREACT_BENCH_THREADS=$threads \
+      python3 parallel_eval.py "$@" --workers "${WORKERS:-$workers}" --before /tmp/before \
+      > "$run.log" 2>&1 < /dev/null &
+  if [ -z "${RUN:-}" ] && [ -d /tmp/after/tests/gpu ]; then  # the GPU tests beside the runs: unsloth's engine on this machine
+    (cd /tmp/after && setsid nohup env PYTHONPATH="/tmp/after:/tmp/site" SLMREACT_CACHE_DIR=$cache \
+        SLMREACT_HOME=/tmp/slmhome UNSLOTH_DISABLE_STATISTICS=1 UNSLOTH_COMPILE_LOCATION=/tmp/ucc \
+        python3 -m pytest tests/gpu -q -rs -p no:cacheprovider > /tmp/gpu-tests.log 2>&1 < /dev/null &)
+  fi
+  sleep 20; cat "$run.log"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv || true
+}
+
+wait_for() {
+  local limit=${1:-540} waited=0
+  while pgrep -f parallel_eval.py > /dev/null && [ "$waited" -lt "$limit" ]; do sleep 10; waited=$((waited + 10)); done
+  tail -n 40 /tmp/after*.log
+  mkdir -p "$out"
+  local run
+  for run in /tmp/after*/bench/out; do
+    (cd "$run" && tar -czf "$out/pe-$(basename "$(dirname "$(dirname "$run")")").tar.gz" pe-*.json pe-*.jsonl pe-*.md 2>/dev/null || true)
+    cp "$run"/pe-*.md "$out/" 2>/dev/null || true
+  done
+  cp /tmp/gpu-tests.log "$out/" 2>/dev/null && tail -n 5 /tmp/gpu-tests.log || true
+  pgrep -f parallel_eval.py > /dev/null && echo "STILL RUNNING" || echo "DONE"
+}
+
+case "${1:-}" in
+  pieces) shift; pieces "$@" ;;
+  setup) setup ;;
+  receive) receive ;;
+  start) shift; start "$@" ;;
+  wait) shift; wait_for "$@" ;;
+  *) echo "usage: bash bench/device_eval.sh pieces|setup|receive|start PLAN...|wait [SECONDS]" >&2; exit 2 ;;
+esac
