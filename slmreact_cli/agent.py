@@ -23,8 +23,8 @@ from typing import Callable, Iterator
 from .calling import CallingStep
 from .errors import ModelError
 from .execution import DECLINED, run_tool
-from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Thought,
-                     ThoughtDelta, ToolCall)
+from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Started,
+                     Thought, ThoughtDelta, ToolCall)
 from .followup import recent, refers_back
 from .grounding import (dropped_exponents, is_grounded, known_numbers, known_words, numbers_in, scientific_numbers,
                         ungrounded_numbers, unrelated_call)
@@ -34,29 +34,11 @@ from .parsing import Reply, parse_calls, parse_reply
 from .prompts import (ANSWER_PREFIX, NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX,
                       example_placeholders, observation_text, question_message, reasoning_system_prompt,
                       results_text)
+from .settings import AgentSettings
 from .tools import Registry
 from .worker import ToolRunner
 
 Approver = Callable[[str, dict], bool]  # (tool name, arguments) -> run it?
-
-
-@dataclass
-class AgentSettings:
-    max_steps: int = 8
-    max_new_tokens: int = 256
-    stop: tuple[str, ...] = ("PAUSE", "Observation:")
-    constrained: bool = True
-    use_action_calls: bool = True
-    mode: str = "react"  # or "native": the chat template's own tool-call format; or "code" (code/loop.py)
-    sampling: Sampling = Sampling()
-    # A reasoning turn whose Actions only repeat earlier ones is drawn again, this many times at most
-    # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
-    redraws: int = 2
-    grounding: bool = True  # question numbers from nowhere (see grounding.py)
-    # Which earlier questions of a session a question's prompt holds: "auto" (none, unless the
-    # question refers back; then the last few, see followup.py) or "full" (all of them). Native
-    # mode always holds all of them.
-    history: str = "auto"
 
 
 REDRAW_SAMPLING = Sampling(temperature=0.8, top_p=0.95, top_k=40)
@@ -171,7 +153,6 @@ class Agent:
         self.settings = settings or AgentSettings()
         self.approve = approve
         self.calling = CallingStep(engine, registry, constrained=self.settings.constrained,
-                                   use_action_calls=self.settings.use_action_calls,
                                    max_new_tokens=self.settings.max_new_tokens)
         self.system = {"role": "system", "content": reasoning_system_prompt(registry)}
         self.history: list[dict] = []  # earlier questions' messages, full traces
@@ -222,6 +203,7 @@ class Agent:
         with a NoAnswer that says why, so a batch or a chat session goes on."""
         start = time.perf_counter()
         step = 0
+        yield Started(question, self.settings.model_name)
         try:
             loop = self._run_react
             if self.settings.mode == "native":

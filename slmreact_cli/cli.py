@@ -4,19 +4,24 @@ Exit codes: 0 answered, 1 no answer, 2 usage error (bad flags, config, tools, mo
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Callable, Iterator, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .errors import SlmreactError
+from .models.base import Engine
 from .safe_io import replace_surrogates
+from .settings import DEFAULT_TOOL_TIMEOUT, AgentSettings, SessionOptions
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None,
                   help="A ReAct agent on a small local model that answers questions with your Python functions.")
@@ -66,28 +71,58 @@ class LoadDisplay:
 
 
 @contextmanager
-def loaded_session(options, console: Console, approve=False) -> Iterator:
+def loaded_session(options: SessionOptions, console: Console, approve=False) -> Iterator:
     """`approve`: True asks on the terminal before each call; an approver (a callable) decides by
-    itself; False runs every call."""
+    itself; False runs every call. An `Engine` given as the command's context object
+    (`CliRunner().invoke(app, args, obj=engine)`) answers instead of the profile's model."""
     from .approval import TerminalApprover
     from .session import open_session
 
     approver = TerminalApprover(console) if approve is True else approve or None
+    context = click.get_current_context(silent=True)
+    engine = context.find_object(Engine) if context is not None else None
     with LoadDisplay(console) as display:
-        session = open_session(options, progress=display, approve=approver)
+        session = open_session(options, progress=display, approve=approver, engine=engine)
     try:
         yield session
     finally:
         session.close()
 
 
-def _options(model, tools, max_steps, grammar, tool_timeout, no_log=False, mode=None):
-    from .session import SessionOptions
-
+def session_options(
+    model: ModelOpt = None,
+    tools: ToolsOpt = None,
+    max_steps: StepsOpt = AgentSettings.max_steps,
+    constrained: GrammarOpt = None,
+    tool_timeout: TimeoutOpt = DEFAULT_TOOL_TIMEOUT,
+    no_log: NoLogOpt = False,
+    mode: ModeOpt = None,
+) -> SessionOptions:
+    """The flags that open a session, defined once for `ask`, `batch` and `chat`."""
     if mode not in (None, "react", "native", "code"):
         raise typer.BadParameter(f"--mode must be react, native or code, not {mode!r}")
-    return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=grammar,
+    return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=constrained,
                           tool_timeout=tool_timeout, log=not no_log, mode=mode)
+
+
+def with_session_options(command: Callable) -> Callable:
+    """Gives a command that takes `options: SessionOptions` the flags of `session_options` instead.
+    Typer has no shared option groups and reads a command's flags from its signature, so the
+    signature it reads is the command's arguments, then the shared flags, then its own options."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "options"]
+    shared = list(inspect.signature(session_options, eval_str=True).parameters.values())
+    arguments = [p for p in own if p.default is inspect.Parameter.empty]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+              for p in arguments + shared + [p for p in own if p not in arguments]]
+
+    @functools.wraps(command)
+    def with_options(**values):
+        flags = {p.name: values.pop(p.name, p.default) for p in shared}  # `root` calls `chat` with none
+        return command(options=session_options(**flags), **values)
+
+    with_options.__signature__ = inspect.Signature(params)
+    with_options.__annotations__ = {p.name: p.annotation for p in params}
+    return with_options
 
 
 def _check_question(question: str) -> str:
@@ -100,19 +135,14 @@ def _check_question(question: str) -> str:
 
 
 @app.command()
+@with_session_options
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
-    model: ModelOpt = None,
-    tools: ToolsOpt = None,
-    max_steps: StepsOpt = 8,
+    options: SessionOptions,
     verbose: VerboseOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the run as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the answer on stdout.")] = False,
-    grammar: GrammarOpt = None,
-    tool_timeout: TimeoutOpt = 30.0,
-    no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
-    mode: ModeOpt = None,
 ) -> None:
     """Answer one question and exit."""
     from .render import PanelRenderer, RecordBuilder
@@ -121,8 +151,8 @@ def ask(
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err, approve) as session:
-        record = RecordBuilder(question, session.model_name)
+    with loaded_session(options, err, approve) as session:
+        record = RecordBuilder()
         try:
             session.ask(question, record, panels)
         finally:
@@ -164,11 +194,12 @@ def _batch_record(session, number: int, line: bytes) -> dict:
     from .render import RecordBuilder
 
     item, problem = _batch_item(number, line)
-    record = RecordBuilder(item.get("question") if item else None, session.model_name,
-                           item.get("id") if item else None)
     if problem:
+        record = RecordBuilder(item.get("question") if item else None, session.model_name,
+                               item.get("id") if item else None)
         record.record["error"] = problem
         return record.result()
+    record = RecordBuilder(record_id=item["id"])
     try:
         session.agent.reset()
         session.ask(item["question"], record)
@@ -186,16 +217,11 @@ def _approval_policy(spec: str | None):
 
 
 @app.command()
+@with_session_options
 def batch(
     file: Annotated[str, typer.Argument(help="JSON lines with \"id\" and \"question\", or - for stdin.")],
-    model: ModelOpt = None,
-    tools: ToolsOpt = None,
-    max_steps: StepsOpt = 8,
+    options: SessionOptions,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write results here instead of stdout.")] = None,
-    grammar: GrammarOpt = None,
-    tool_timeout: TimeoutOpt = 30.0,
-    no_log: NoLogOpt = False,
-    mode: ModeOpt = None,
     approve: BatchApproveOpt = None,
 ) -> None:
     """Answer many questions with one model load; one JSON line out per line in, in order."""
@@ -206,8 +232,7 @@ def batch(
     sink = open(out, "w", encoding="utf-8", errors="replace") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), err,
-                            policy or False) as session:
+        with loaded_session(options, err, policy or False) as session:
             if policy is not None:
                 policy.check(session.registry.names())
             for number, line in _read_batch_lines(file):
@@ -262,9 +287,9 @@ def logs(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON, with every event.")] = False,
 ) -> None:
     """Show recent questions and answers from the transcript log."""
-    from .logs import default_path, recent
+    from .logs import default_path, recent_questions
 
-    rows = recent(n, with_events=json_out)
+    rows = recent_questions(n, with_events=json_out)
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -277,23 +302,17 @@ def logs(
 
 
 @app.command()
+@with_session_options
 def chat(
-    model: ModelOpt = None,
-    tools: ToolsOpt = None,
-    max_steps: StepsOpt = 8,
+    options: SessionOptions,
     verbose: VerboseOpt = False,
-    grammar: GrammarOpt = None,
-    tool_timeout: TimeoutOpt = 30.0,
-    no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
-    mode: ModeOpt = None,
 ) -> None:
     """Start the interactive session (the default command)."""
     from .repl import run_repl
 
     console = Console()
-    with loaded_session(_options(model, tools, max_steps, grammar, tool_timeout, no_log, mode), stderr_console(),
-                        approve) as session:
+    with loaded_session(options, stderr_console(), approve) as session:
         run_repl(session, console, verbose=verbose)
 
 

@@ -1,7 +1,7 @@
 """The transcript log: every question, step, call and answer, written to SQLite as it happens.
 
 Each event is committed when it arrives, so a crash or Ctrl-C loses nothing. WAL mode lets
-several sessions write at once. `slmreact logs` reads it back.
+several sessions write at once. `slmreact logs` reads it back (`recent_questions`).
 
 The log never ends a question: a database that is corrupt, locked by another process or on a full
 disk turns the log off for the rest of the session, with one warning. The file is private to the
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import SlmreactError
-from .events import Answer, Event, ModelTurn, NoAnswer, ThoughtDelta
+from .events import Answer, Event, ModelTurn, NoAnswer, Started, ThoughtDelta
 from .paths import data_dir
 from .safe_io import private_file, replace_surrogates
 
@@ -80,7 +80,8 @@ def warn_on_stderr(message: str) -> None:
 
 
 class TranscriptLog:
-    """An event consumer: one row per question, one per event (streamed deltas excluded).
+    """An event consumer: one row per question, opened by the run's Started event, and one per later
+    event (streamed deltas excluded).
 
     Any SQLite error, at opening or at any write, turns the log off with one warning; the
     question and the session go on without it."""
@@ -120,6 +121,9 @@ class TranscriptLog:
         self.question_id = cur.lastrowid if cur is not None else None
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, Started):
+            self.begin(event.question, event.model)
+            return
         if self.question_id is None or isinstance(event, ThoughtDelta):
             return
         payload = asdict(event)
@@ -156,7 +160,7 @@ class TranscriptLog:
             self.conn = None
 
 
-def recent(limit: int, path: Path | None = None, with_events: bool = False) -> list[dict[str, Any]]:
+def recent_questions(limit: int, path: Path | None = None, with_events: bool = False) -> list[dict[str, Any]]:
     """The last `limit` questions, oldest first. A log that cannot be read is a SlmreactError."""
     path = path or default_path()
     if not path.exists():

@@ -1,28 +1,19 @@
 """One loaded session: profile, engine, tools and agent, wired once and shared by ask, batch and chat."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
-from .agent import Agent, AgentSettings, Approver
+from .agent import Agent, Approver
 from .config import Profile, resolve_model
 from .events import Event
-from .models.base import Engine, Sampling
-from .tools import DEFAULT_TIMEOUT, Registry, load_registry
+from .models.base import Engine
+from .settings import AgentSettings, SessionOptions
+from .tools import Registry, load_registry
 from .worker import ToolRunner
 
+__all__ = ["Session", "SessionOptions", "open_session"]
+
 LoadProgress = Callable[[str, int, int], None]
-
-
-@dataclass
-class SessionOptions:
-    model: str | None = None
-    tools: list[str] | None = None
-    max_steps: int = 8
-    constrained: bool | None = None  # None: the profile's setting
-    tool_timeout: float = DEFAULT_TIMEOUT
-    log: bool = True  # write the transcript log
-    mode: str | None = None  # "react", "native" or "code"; None: the profile's setting
 
 
 class Session:
@@ -33,13 +24,7 @@ class Session:
         self.registry = registry
         self.runner = runner
         self.options = options
-        gen = profile.generation
-        constrained = profile.constrained if options.constrained is None else options.constrained
-        self.settings = AgentSettings(
-            max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
-            constrained=constrained, mode=options.mode or profile.mode, redraws=profile.redraws,
-            grounding=profile.grounding, history=profile.history,
-            sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
+        self.settings = AgentSettings.from_profile(profile, options.overrides())
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
         self.log = None
         if options.log:
@@ -50,7 +35,6 @@ class Session:
     def ask(self, question: str, *consumers: Callable[[Event], None]) -> None:
         """Run one question, handing every event to each consumer and to the transcript log."""
         if self.log is not None:
-            self.log.begin(question, self.model_name)
             consumers = (*consumers, self.log)
         try:
             for event in self.agent.run(question):
@@ -91,18 +75,20 @@ class Session:
 
 
 def open_session(options: SessionOptions, progress: LoadProgress | None = None,
-                 approve: Approver | None = None) -> Session:
+                 approve: Approver | None = None, engine: Engine | None = None) -> Session:
     """Tools first (cheap errors fail fast), then the model, which is the slow part. The tool modules
-    are imported by worker processes only (see tools.load_registry)."""
+    are imported by worker processes only (see tools.load_registry). `engine`: an engine already
+    loaded (a scripted one, in tests) instead of the profile's."""
     profile = resolve_model(options.model)
     registry = load_registry(options.tools)
     runner = ToolRunner(registry, timeout=options.tool_timeout, memory_limit_mb=profile.tool_memory_mb)
     runner.start()  # the worker imports the tools while the model loads
-    try:
-        from .models.loader import load_engine
+    if engine is None:
+        try:
+            from .models.loader import load_engine
 
-        engine = load_engine(profile, progress)
-    except BaseException:
-        runner.close()
-        raise
+            engine = load_engine(profile, progress)
+        except BaseException:
+            runner.close()
+            raise
     return Session(profile, engine, registry, runner, options, approve)

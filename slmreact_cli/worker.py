@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener
 
 from .errors import ToolLoadError
-from .tools import (DEFAULT_MAX_CHARS, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, IMPORT_TIMEOUT, ModuleRef, Registry,
-                    checked_arguments, describe_module, import_module, signature_validator)
+from .settings import DEFAULT_TOOL_TIMEOUT
+from .tools import (DEFAULT_MAX_CHARS, DEFAULT_MEMORY_MB, IMPORT_TIMEOUT, ModuleRef, Registry, checked_arguments,
+                    describe_module, import_module, signature_validator)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def describe_modules(modules: list[tuple[str, ModuleRef]]):
 class ToolRunner:
     """Parent side: validates, sends calls to the worker and turns every failure into a CallResult."""
 
-    def __init__(self, registry: Registry, timeout: float = DEFAULT_TIMEOUT, max_chars: int = DEFAULT_MAX_CHARS,
+    def __init__(self, registry: Registry, timeout: float = DEFAULT_TOOL_TIMEOUT, max_chars: int = DEFAULT_MAX_CHARS,
                  memory_limit_mb: int = DEFAULT_MEMORY_MB):
         self.registry = registry
         self.timeout = timeout

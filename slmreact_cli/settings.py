@@ -1,0 +1,69 @@
+"""The settings path: flags (`SessionOptions`) and a profile become the loop's `AgentSettings`.
+
+Each default of the loop and the session is written here once: the profile schema (config.py) and
+the CLI's flags take theirs from these classes. `AgentSettings.from_profile` is the one place where
+a profile and the flags meet, so a new profile key with an `AgentSettings` field of the same name
+reaches the loop without more wiring. Deliberately light to import: the CLI reads these defaults
+for its `--help` before anything heavy loads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Mapping
+
+from .models.base import Sampling
+
+if TYPE_CHECKING:  # only for the annotation: config.py imports this module
+    from .config import Profile
+
+DEFAULT_TOOL_TIMEOUT = 30.0  # seconds before a tool call is stopped
+
+
+@dataclass
+class AgentSettings:
+    max_steps: int = 8
+    max_new_tokens: int = 256
+    stop: tuple[str, ...] = ("PAUSE", "Observation:")
+    constrained: bool = True  # function calls decoded under the tools' grammar (`--grammar/--no-grammar`)
+    mode: str = "react"  # or "native": the chat template's own tool-call format; or "code" (code/loop.py)
+    sampling: Sampling = Sampling()
+    # A reasoning turn whose Actions only repeat earlier ones is drawn again, this many times at most
+    # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
+    redraws: int = 2
+    grounding: bool = True  # question numbers from nowhere (see grounding.py)
+    # Which earlier questions of a session a question's prompt holds: "auto" (none, unless the
+    # question refers back; then the last few, see followup.py) or "full" (all of them). Native
+    # mode always holds all of them.
+    history: str = "auto"
+    model_name: str = ""  # the profile's name, which each run's Started event reports
+
+    @classmethod
+    def from_profile(cls, profile: Profile, overrides: Mapping[str, Any] | None = None) -> AgentSettings:
+        """A profile's settings: each field the profile has under the same name, its generation
+        table's token limit and sampling, then each override that is not None (None is a flag that
+        was not given, so the profile's value stays). An unknown override is a TypeError."""
+        values: dict[str, Any] = {f.name: getattr(profile, f.name) for f in fields(cls)
+                                  if f.name in type(profile).model_fields}
+        generation = profile.generation
+        values.update(stop=tuple(profile.stop), model_name=profile.name, max_new_tokens=generation.max_new_tokens,
+                      sampling=Sampling(**{f.name: getattr(generation, f.name) for f in fields(Sampling)}))
+        values.update({name: value for name, value in (overrides or {}).items() if value is not None})
+        return cls(**values)
+
+
+@dataclass
+class SessionOptions:
+    """What the flags of `ask`, `batch` and `chat` set. None leaves a setting to the profile."""
+
+    model: str | None = None  # a profile name, a .gguf file or a model folder; None: the default profile
+    tools: list[str] | None = None  # tool modules; None: the shipped tools
+    tool_timeout: float = DEFAULT_TOOL_TIMEOUT
+    log: bool = True  # write the transcript log
+    # AgentSettings fields of the same name
+    max_steps: int | None = None
+    constrained: bool | None = None
+    mode: str | None = None  # "react", "native" or "code"
+
+    def overrides(self) -> dict[str, Any]:
+        """The AgentSettings fields these options set (None: not set)."""
+        return {"max_steps": self.max_steps, "constrained": self.constrained, "mode": self.mode}
