@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Callable, Iterator, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -70,17 +69,20 @@ class LoadDisplay:
         self.progress.stop()
 
 
+def given_engine(ctx: typer.Context) -> Engine | None:
+    """An engine given as the context object (`CliRunner().invoke(app, args, obj=engine)`): it
+    answers instead of the profile's model."""
+    return ctx.find_object(Engine)
+
+
 @contextmanager
-def loaded_session(options: SessionOptions, console: Console, approve=False) -> Iterator:
+def loaded_session(options: SessionOptions, console: Console, approve=False, engine: Engine | None = None) -> Iterator:
     """`approve`: True asks on the terminal before each call; an approver (a callable) decides by
-    itself; False runs every call. An `Engine` given as the command's context object
-    (`CliRunner().invoke(app, args, obj=engine)`) answers instead of the profile's model."""
+    itself; False runs every call. `engine`: see `given_engine`."""
     from .approval import TerminalApprover
     from .session import open_session
 
     approver = TerminalApprover(console) if approve is True else approve or None
-    context = click.get_current_context(silent=True)
-    engine = context.find_object(Engine) if context is not None else None
     with LoadDisplay(console) as display:
         session = open_session(options, progress=display, approve=approver, engine=engine)
     try:
@@ -137,6 +139,7 @@ def _check_question(question: str) -> str:
 @app.command()
 @with_session_options
 def ask(
+    ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question.")],
     options: SessionOptions,
     verbose: VerboseOpt = False,
@@ -151,7 +154,7 @@ def ask(
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
-    with loaded_session(options, err, approve) as session:
+    with loaded_session(options, err, approve, given_engine(ctx)) as session:
         record = RecordBuilder()
         try:
             session.ask(question, record, panels)
@@ -219,6 +222,7 @@ def _approval_policy(spec: str | None):
 @app.command()
 @with_session_options
 def batch(
+    ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="JSON lines with \"id\" and \"question\", or - for stdin.")],
     options: SessionOptions,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write results here instead of stdout.")] = None,
@@ -232,7 +236,7 @@ def batch(
     sink = open(out, "w", encoding="utf-8", errors="replace") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(options, err, policy or False) as session:
+        with loaded_session(options, err, policy or False, given_engine(ctx)) as session:
             if policy is not None:
                 policy.check(session.registry.names())
             for number, line in _read_batch_lines(file):
@@ -304,6 +308,7 @@ def logs(
 @app.command()
 @with_session_options
 def chat(
+    ctx: typer.Context,
     options: SessionOptions,
     verbose: VerboseOpt = False,
     approve: ApproveOpt = False,
@@ -312,7 +317,7 @@ def chat(
     from .repl import run_repl
 
     console = Console()
-    with loaded_session(options, stderr_console(), approve) as session:
+    with loaded_session(options, stderr_console(), approve, given_engine(ctx)) as session:
         run_repl(session, console, verbose=verbose)
 
 
@@ -333,7 +338,7 @@ def root(ctx: typer.Context,
                                            help="Print the version and exit.")) -> None:
     """slmreact with no command starts `chat`."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(chat)
+        ctx.invoke(chat, ctx=ctx)
 
 
 def main() -> None:
