@@ -463,7 +463,6 @@ def test_stale_partial_files_are_removed_on_the_next_start(tmp_path):
 
 
 def test_openai_engine_sends_message_text_without_control_tokens(monkeypatch):
-    pytest.importorskip("llama_cpp.server.app", reason="test_openai_engine's recorder needs the server extra")
     from test_openai_engine import Recorder, recorded_engine
 
     engine, chat = recorded_engine(monkeypatch)
