@@ -17,7 +17,7 @@ from pathlib import Path
 
 from common import MODELS, machine, write_section
 
-from slmreact_cli.calling import CallingStep
+from slmreact_cli.loop.calling import CallingStep
 from slmreact_cli.config import resolve_model
 from slmreact_cli.models.loader import load_engine
 from slmreact_cli.tools import load_registry

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common import machine, write_section
 
-from slmreact_cli.calling import calls_schema
+from slmreact_cli.loop.calling import calls_schema
 from slmreact_cli.paths import cache_dir
 from slmreact_cli.tools import load_registry
 

@@ -135,8 +135,8 @@ def table(tasks: list[dict], results: list[dict], passed: dict[str, bool]) -> li
         quiet = f"{sum(1 for r in no_tool if n_calls(r) == 0)}/{len(no_tool)}" if no_tool else ""
         label = f"**{kind}**" if kind == "overall" else kind
         lines.append(f"| {label} | {len(group)} | {ok}/{len(group)} ({ok / len(group):.0%}) | "
-                     f"{_mean(tool_steps(r) for r in recs)} ({_mean(t['min_steps'] for t in group)}) | "
-                     f"{_mean(n_calls(r) for r in recs)} ({_mean(t['min_calls'] for t in group)}) | "
+                     f"{_mean(tool_steps(r) for r in recs)} ({_mean(t.get('min_steps') for t in group)}) | "
+                     f"{_mean(n_calls(r) for r in recs)} ({_mean(t.get('min_calls') for t in group)}) | "
                      f"{_mean(r.get('seconds') for r in recs)} | {quiet} |")
     return lines
 

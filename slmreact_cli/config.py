@@ -12,9 +12,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .guards import GUARDS, unknown_guards
 from .models.base import Sampling
 from .models.hub import is_hub_id
 from .paths import bundled, config_dir
@@ -85,13 +86,23 @@ class Profile(BaseModel):
     redraws: int = Field(AgentSettings.redraws, ge=0)
     # Question, once, a number in a call or an Answer found in neither the question nor an observation.
     grounding: bool = AgentSettings.grounding
-    # Which earlier questions of a chat session a question's prompt holds (see followup.py).
+    # Which earlier questions of a chat session a question's prompt holds (see guards/history.py).
     history: Literal["auto", "full"] = AgentSettings.history
+    # Guards switched off by name, for ablations (see slmreact_cli/guards): ["grounding", "repeats"].
+    disabled_guards: list[str] = Field(default_factory=list)
     # The memory limit of the process that runs the tools, in MiB (a tool past it gets a MemoryError);
     # 0 turns it off.
     tool_memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=0)
     generation: Generation = Field(default_factory=Generation)
     server: ServerSettings | None = None
+
+    @field_validator("disabled_guards")
+    @classmethod
+    def _known_guards(cls, names: list[str]) -> list[str]:
+        unknown = unknown_guards(names)
+        if unknown:
+            raise ValueError(f"unknown guard {unknown[0]!r} (valid: {', '.join(GUARDS)})")
+        return names
 
     @model_validator(mode="after")
     def _engine_needs(self) -> "Profile":
@@ -117,7 +128,8 @@ def _format_validation(where: str, exc: ValidationError) -> str:
             valid = ", ".join(sorted((Profile if len(err["loc"]) == 1 else section).model_fields))
             problems.append(f"unknown key {loc!r} (valid keys: {valid})")
         else:
-            problems.append(f"{loc}: {err['msg']}" if loc else str(err["msg"]).removeprefix("Value error, "))
+            message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{loc}: {message}" if loc else message)
     return f"{where}: " + "; ".join(problems)
 
 

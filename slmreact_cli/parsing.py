@@ -217,7 +217,7 @@ def call_argument(node: ast.AST) -> Any:
 
 def _argument(node: ast.AST, tool_params: dict[str, list[str]]) -> Any:
     """A literal, or a call of a known tool given as the value (`f(x=g(y=1))`): that inner call is
-    kept as its text, which the loop runs first and replaces with its result (see nesting.py)."""
+    kept as its text, which the loop runs first and replaces with its result (see guards/nesting.py)."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tool_params:
         return ast.unparse(node)
     return call_argument(node)

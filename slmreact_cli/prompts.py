@@ -123,6 +123,11 @@ def observation_text(text: str) -> str:
     return f"Observation: {text}\n"
 
 
+def format_call(name: str, arguments: dict) -> str:
+    """A call as observations and notes write it: `name(key="value", n=3)`."""
+    return f"{name}({', '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, v in arguments.items())})"
+
+
 def results_text(results: list[tuple[str, str]]) -> str:
     """One step's (call, result) pairs as its observation: a lone result as is, several one per line."""
     if len(results) == 1:

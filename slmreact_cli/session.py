@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .agent import Agent, Approver
 from .config import Profile, resolve_model
 from .events import Event
+from .loop import Agent, Approver
 from .models.base import Engine
 from .settings import AgentSettings, SessionOptions
 from .tools import Registry, load_registry

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .guards import GUARDS, unknown_guards
 from .models.base import Sampling
 
 if TYPE_CHECKING:  # only for the annotation: config.py imports this module
@@ -28,14 +29,27 @@ class AgentSettings:
     mode: str = "react"  # or "native": the chat template's own tool-call format; or "code" (code/loop.py)
     sampling: Sampling = Sampling()
     # A reasoning turn whose Actions only repeat earlier ones is drawn again, this many times at most
-    # per question, with sampling (see REDRAW_SAMPLING): greedy decoding would write it again.
+    # per question, with sampling (see loop/steps.REDRAW_SAMPLING): greedy decoding would write it again.
     redraws: int = 2
-    grounding: bool = True  # question numbers from nowhere (see grounding.py)
+    grounding: bool = True  # question numbers from nowhere (see guards/grounding.py)
     # Which earlier questions of a session a question's prompt holds: "auto" (none, unless the
-    # question refers back; then the last few, see followup.py) or "full" (all of them). Native
-    # mode always holds all of them.
+    # question refers back; then the last few, see guards/history.py) or "full" (all of them).
+    # Native mode always holds all of them.
     history: str = "auto"
+    # Guards switched off, by name (guards.GUARDS), to measure what each one is worth.
+    disabled_guards: frozenset[str] = frozenset()
     model_name: str = ""  # the profile's name, which each run's Started event reports
+
+    def __post_init__(self) -> None:
+        unknown = unknown_guards(self.disabled_guards)
+        if unknown:
+            raise ValueError(f"unknown guard {unknown[0]!r} (valid: {', '.join(GUARDS)})")
+
+    def uses(self, guard: str) -> bool:
+        """Whether a guard is on: not disabled and, for grounding, not switched off by `grounding`."""
+        if guard == "grounding" and not self.grounding:
+            return False
+        return guard not in self.disabled_guards
 
     @classmethod
     def from_profile(cls, profile: Profile, overrides: Mapping[str, Any] | None = None) -> AgentSettings:
@@ -45,7 +59,8 @@ class AgentSettings:
         values: dict[str, Any] = {f.name: getattr(profile, f.name) for f in fields(cls)
                                   if f.name in type(profile).model_fields}
         generation = profile.generation
-        values.update(stop=tuple(profile.stop), model_name=profile.name, max_new_tokens=generation.max_new_tokens,
+        values.update(stop=tuple(profile.stop), disabled_guards=frozenset(profile.disabled_guards),
+                      model_name=profile.name, max_new_tokens=generation.max_new_tokens,
                       sampling=Sampling(**{f.name: getattr(generation, f.name) for f in fields(Sampling)}))
         values.update({name: value for name, value in (overrides or {}).items() if value is not None})
         return cls(**values)

@@ -1,7 +1,7 @@
 """The ReAct loop against a strict scripted engine: every model call is expected, none is left over."""
 import pytest
 
-from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.events import Answer, CallPlan, NoAnswer, Notice, Observation, ThoughtDelta, ToolCall
 from slmreact_cli.models.fake import Reply, ScriptedEngine
 from slmreact_cli.worker import ToolRunner

@@ -2,7 +2,7 @@
 with every tool call going through the worker and showing as its own events."""
 import pytest
 
-from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.code.prompt import code_system_prompt
 from slmreact_cli.events import (Action, Answer, CallPlan, Error, NoAnswer, Observation, Thought, ThoughtDelta,
                                  ToolCall)

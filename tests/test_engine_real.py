@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import SMALL_PROFILE
-from slmreact_cli.calling import calls_schema
+from slmreact_cli.loop.calling import calls_schema
 from slmreact_cli.models.base import Sampling
 from slmreact_cli.tools import load_registry
 

@@ -1,7 +1,7 @@
 """Which session questions refer back to the conversation."""
 import pytest
 
-from slmreact_cli.followup import recent, refers_back
+from slmreact_cli.guards.history import recent, refers_back
 
 
 @pytest.mark.parametrize("question", ["And what is twice that?", "How many ounces is that?", "Add 16 to it.",

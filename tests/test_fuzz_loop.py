@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.events import Answer, NoAnswer
 from slmreact_cli.models.base import Engine, Message, Sampling, StopScanner, Usage
 from slmreact_cli.paths import bundled

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from slmreact_cli.calling import calls_schema, strict_schema
+from slmreact_cli.loop.calling import calls_schema, strict_schema
 from slmreact_cli.tools import load_registry
 
 from conftest import DATA
@@ -48,7 +48,7 @@ def test_every_schema_type_is_constrained(small_engine):
 
 @pytest.mark.model
 def test_a_prompt_inviting_an_invented_tool_still_yields_a_real_call_or_nothing(small_engine):
-    from slmreact_cli.calling import CallingStep
+    from slmreact_cli.loop.calling import CallingStep
 
     registry = load_registry(None)
     step = CallingStep(small_engine, registry, constrained=True, use_action_calls=False)

@@ -1,5 +1,5 @@
 """Which numbers in a tool call or an Answer count as coming from the question or an observation."""
-from slmreact_cli.grounding import (dropped_exponents, is_grounded, known_numbers, known_words, numbers_in,
+from slmreact_cli.guards.grounding import (dropped_exponents, is_grounded, known_numbers, known_words, numbers_in,
                                     scientific_numbers, ungrounded_numbers, unrelated_call)
 
 

@@ -17,8 +17,6 @@ from conftest import ROOT
 KNOWN_CYCLES = {
     # the server engine resolves a `template` profile through the loader, which loads that engine
     frozenset({"slmreact_cli.models.loader", "slmreact_cli.models.openai_api"}),
-    # code mode reuses the react loop's guards (agent.py), and Agent creates the code loop
-    frozenset({"slmreact_cli.agent", "slmreact_cli.code.loop"}),
     # load_registry has a worker describe the modules; the worker builds tools with tools.py
     frozenset({"slmreact_cli.tools", "slmreact_cli.worker"}),
 }

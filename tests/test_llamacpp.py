@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from slmreact_cli.calling import calls_schema  # noqa: E402
+from slmreact_cli.loop.calling import calls_schema  # noqa: E402
 from slmreact_cli.models.embedded import EMBEDDED, assemble  # noqa: E402
 from slmreact_cli.models.llamacpp import LlamaCppEngine  # noqa: E402
 from slmreact_cli.tools import load_registry  # noqa: E402

@@ -1,5 +1,5 @@
 """Tool calls given as an argument's value: found, run innermost first, and written back; quoted text is left alone."""
-from slmreact_cli.nesting import WrittenCall, find_nested, mark_written_calls, substitute, whole_call
+from slmreact_cli.guards.nesting import WrittenCall, find_nested, mark_written_calls, substitute, whole_call
 
 PARAMS = {"add_days": ["date", "days"], "weekday": ["date"], "lookup": ["key"]}
 

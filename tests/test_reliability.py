@@ -4,7 +4,7 @@ import subprocess
 import sys
 import threading
 
-from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.events import Answer, Notice
 from slmreact_cli.logs import TranscriptLog, recent_questions
 from slmreact_cli.models.fake import Reply, ScriptedEngine

@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from slmreact_cli.agent import Agent, AgentSettings
+from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.config import Profile
 from slmreact_cli.errors import ToolLoadError
 from slmreact_cli.events import Answer, Observation, ToolCall
 from slmreact_cli.models.fake import Reply, ScriptedEngine
-from slmreact_cli.nesting import InnerCallFailed, WrittenCall, find_nested, substitute
+from slmreact_cli.guards.nesting import InnerCallFailed, WrittenCall, find_nested, substitute
 from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
 

@@ -34,8 +34,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from slmreact_cli.agent import _STRAY_ADVICE as STRAY_ADVICE, format_call  # noqa: E402
-from slmreact_cli.prompts import observation_text, reasoning_system_prompt, results_text  # noqa: E402
+from slmreact_cli.guards.grounding import STRAY_ADVICE  # noqa: E402
+from slmreact_cli.prompts import format_call, observation_text, reasoning_system_prompt, results_text  # noqa: E402
 from slmreact_cli.tools import Registry, load_registry  # noqa: E402
 from slmreact_cli.worker import result_text  # noqa: E402
 

@@ -18,11 +18,13 @@ import json
 import time
 from typing import Any, Callable, Iterator
 
-from ..agent import Grounding, call_key, format_call, placeholder_arguments
 from ..events import Action, Answer, CallPlan, Error, Event, NoAnswer, Notice, Observation, Thought, ToolCall
 from ..execution import run_tool
-from ..followup import recent, refers_back
-from ..prompts import ANSWER_PREFIX, REANSWER_PREFIX, observation_text, question_message
+from ..guards.grounding import Grounding
+from ..guards.history import REFERS_BACK_NOTE, recent, refers_back
+from ..guards.placeholders import placeholder_arguments
+from ..guards.repeats import call_key
+from ..prompts import ANSWER_PREFIX, REANSWER_PREFIX, format_call, observation_text, question_message
 from .interpreter import Interpreter, RunResult
 from .prompt import CODE_FENCE, STUCK_PREFIX, TURN_PREFIX, code_system_prompt
 from .turns import CodeTurn, parse_code_turn, program_key
@@ -116,7 +118,8 @@ def scratch_turn(turn: CodeTurn) -> str:
     return f"Thought: {turn.thought}\nAction:\n{CODE_FENCE}{turn.code}\n```\n"
 
 
-Reason = Callable[..., Any]  # Agent._reason: (step, messages, stop) -> generator of events, returns (text, usage)
+# Steps.reason (loop/steps.py): (step, messages, stop) -> a generator of events that returns (text, usage)
+Reason = Callable[..., Any]
 
 
 class CodeLoop:
@@ -139,7 +142,7 @@ class CodeLoop:
         if self.settings.history == "auto" and refers_back(question):
             earlier = recent(self.history)
             if earlier:
-                notices.append(Notice(0, "refers back: the last exchanges are in the prompt (/reset forgets them)"))
+                notices.append(Notice(0, REFERS_BACK_NOTE))
         base = [self.system, *earlier, question_message(question)]
         budget = self.engine.context_length - self.settings.max_new_tokens
         if earlier and self.engine.count_tokens(base) > budget // 2:
@@ -173,7 +176,7 @@ class CodeLoop:
         yield from notices
         calls = ProgramCalls(self.registry, self.runner, self.approve)
         interpreter = Interpreter(self.params, calls)
-        grounding = Grounding(set(), set(), enabled=self.settings.grounding)
+        grounding = Grounding(set(), set(), enabled=self.settings.uses("grounding"))
         grounding.learn([m["content"] for m in base[1:]])
         scratch = ""
         ran: dict[str, str] = {}  # program key -> its observation

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .models.base import Engine, Sampling, Usage
-from .nesting import find_nested, mark_written_calls
-from .parsing import ParsedCalls, parse_action, parse_calls
-from .prompts import calling_system_prompt, calling_user_message
-from .tools import Registry
+from ..guards.nesting import find_nested, mark_written_calls
+from ..models.base import Engine, Sampling, Usage
+from ..parsing import ParsedCalls, parse_action, parse_calls
+from ..prompts import calling_system_prompt, calling_user_message
+from ..tools import Registry
 
 
 def calls_schema(registry: Registry, max_calls: int = 4) -> dict:

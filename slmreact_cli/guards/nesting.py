@@ -7,13 +7,16 @@ marked as a WrittenCall); a quoted string is text, even one that reads like a ca
 echo(text="delete_file('notes.txt')") echoes the text and deletes nothing. Nothing is evaluated:
 the call's text is parsed into a syntax tree, inner calls of known tools are swapped for constants,
 and the tree is written back as text.
+
+Running the inner calls is the loop's work (loop/steps.py hands `substitute` the function that runs
+one call); this module only reads, marks and rewrites the calls' text.
 """
 from __future__ import annotations
 
 import ast
 from typing import Callable
 
-from .parsing import call_argument
+from ..parsing import call_argument
 
 
 class InnerCallFailed(Exception):
@@ -108,3 +111,12 @@ def whole_call(tree: ast.Expression, tool_names) -> bool:
     """The argument is one tool call and nothing else, e.g. expression="weekday('2000-01-01')"."""
     body = tree.body
     return isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id in tool_names
+
+
+def only_wraps(nested: dict[str, ast.Expression], properties: dict, tool_names) -> bool:
+    """Every nested argument is a text argument that is one inner call alone,
+    calculate(expression=weekday(...)): where the outer tool then fails on the inner result, the
+    wrapper was a slip of form. A typed argument given as a call, convert(value=get_mass(...)), is
+    a composition, not a slip. `properties`: the outer tool's parameter schemas, by name."""
+    return all(whole_call(tree, tool_names) and properties.get(key, {}).get("type") == "string"
+               for key, tree in nested.items())

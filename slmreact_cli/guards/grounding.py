@@ -10,13 +10,21 @@ Anything else is reported, so the loop can ask the model where it came from; so 
 gives a result's mantissa without its exponent (`dropped_exponents`). So is a call none of
 whose values relates to the question or the results (`unrelated_call`): a model that has drifted
 to another subject, such as a planet's mass in a letter-counting question.
+
+The loop keeps one `Grounding` per question (what is known so far, which calls were questioned)
+and asks `call_note` before a call runs and `Grounding.question_answer` before an Answer stands.
+Each is asked once: a call written again as it was runs, and a second Answer is final.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
+
+from ..prompts import format_call
+from .repeats import call_key
 
 _NUMBER = re.compile(r"(?<![\w.])-?(\d+(?:\.\d+)?)(?:[eE]([-+]?\d+))?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
@@ -153,3 +161,71 @@ def unrelated_call(arguments: dict[str, Any], known: set[float], words: set[str]
         else:
             related = True
     return [] if related or not values else values
+
+
+# How a call's questioned values are followed in the note to the model.
+STRAY_ADVICE = (". Use the values you have, get a missing one with a tool, or write the Answer if the observations "
+                "already answer the question.")
+UNRELATED_ADVICE = (": this call is about something else. Call a tool with the question's own values, or write the "
+                    "Answer if the observations already answer the question.")
+
+
+@dataclass
+class Grounding:
+    """Per question: the numbers known so far, and the calls already questioned for a stray number."""
+    known: set[float]
+    warned: set[str]  # call keys (repeats.call_key) already questioned
+    enabled: bool = True
+    words: set[str] = field(default_factory=set)  # the words of the question and the results so far
+    scientific: dict[float, str] = field(default_factory=dict)  # results in scientific notation, by mantissa
+    answer_questioned: bool = False
+
+    def learn(self, texts: list[str]) -> None:
+        """Take in the question (and earlier exchanges) at the start, then each result as it arrives."""
+        self.known |= known_numbers(texts)
+        self.words |= known_words(texts)
+        self.scientific |= scientific_numbers(texts)
+
+    def learn_words(self, text: str) -> None:
+        """Take in the words of a tool's error, which may list the values that exist."""
+        self.words |= known_words([text])
+
+    def question_answer(self, answer: str) -> str | None:
+        """`answer_note`, once per question: the second Answer is final."""
+        note = answer_note(answer, self)
+        if note:
+            self.answer_questioned = True
+        return note
+
+
+def answer_note(answer: str, grounding: Grounding) -> str | None:
+    """The note for an Answer with numbers from nowhere, or with a result's mantissa and not its
+    exponent (small models write "5.1971 kg" for 5.1971e+24); None once an Answer was questioned."""
+    if grounding.answer_questioned or not grounding.enabled:
+        return None
+    stray = [s for s, v in numbers_in(answer) if not is_grounded(s, v, grounding.known, constants=False)]
+    dropped = dropped_exponents(answer, grounding.scientific)
+    if dropped:
+        written, result = dropped[0]
+        return (f"Error: {written} in the Answer is {result} without its exponent. Write the Answer again "
+                "with the number exactly as the observation gives it.")
+    if stray:
+        return (f"Error: {', '.join(dict.fromkeys(stray))} in the Answer comes from neither the question nor an "
+                "observation. Write the Answer again from the observations, or from your own knowledge if no tool "
+                "fits the question.")
+    return None
+
+
+def call_note(name: str, arguments: dict, grounding: Grounding) -> str | None:
+    """The note for a call with numbers from nowhere or, failing those, a call none of whose values
+    relates to anything known; None for a call already questioned (`grounding.warned`), which runs."""
+    if not grounding.enabled or call_key(name, arguments) in grounding.warned:
+        return None
+    found, advice = ungrounded_numbers(arguments, grounding.known), STRAY_ADVICE
+    if not found:
+        found, advice = unrelated_call(arguments, grounding.known, grounding.words), UNRELATED_ADVICE
+    if not found:
+        return None
+    verb = "comes" if len(found) == 1 else "come"
+    return (f"{', '.join(found)} in {format_call(name, arguments)} {verb} from neither the question "
+            f"nor an observation{advice}")

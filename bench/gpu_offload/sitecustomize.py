@@ -1,0 +1,59 @@
+"""Benchmark-only: offload every llama.cpp model of this Python process to the GPU.
+
+bench/parallel_eval.py runs slmreact and the original loop side by side; neither asks llama.cpp for GPU
+layers. With this folder on PYTHONPATH, SLMREACT_BENCH_GPU_LAYERS (e.g. -1 for all layers) and
+SLMREACT_BENCH_THREADS (CPU threads per process, when many processes share the cores) are applied to
+every `llama_cpp.Llama` either loop creates, so both run on the same kernels. Nothing is imported early:
+the class is patched when `llama_cpp` is first imported.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import os
+import sys
+
+
+def _patch(module) -> None:
+    llama = getattr(module, "Llama", None)
+    if llama is None or getattr(llama, "_bench_offload", False):
+        return
+    original = llama.__init__
+    layers, threads = os.environ.get("SLMREACT_BENCH_GPU_LAYERS"), os.environ.get("SLMREACT_BENCH_THREADS")
+
+    def __init__(self, *args, **kwargs):
+        if layers:
+            kwargs["n_gpu_layers"] = int(layers)
+        if threads:
+            kwargs["n_threads"] = kwargs["n_threads_batch"] = int(threads)
+        original(self, *args, **kwargs)
+
+    llama.__init__ = __init__
+    llama._bench_offload = True
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Finds `llama_cpp` through the other finders, then patches it once its code has run."""
+
+    def find_spec(self, name, path, target=None):
+        if name != "llama_cpp":
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            _patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if os.environ.get("SLMREACT_BENCH_GPU_LAYERS") or os.environ.get("SLMREACT_BENCH_THREADS"):
+    sys.meta_path.insert(0, _AfterImport())

@@ -1,0 +1,264 @@
+"""Many accuracy runs at once on one large machine (many cores, or a GPU that llama.cpp offloads to).
+
+Each run ("job") is a task file, a model profile and flags, or the original loop on a GGUF. A job is cut
+into units, one per tool set, and a pool of workers takes units off one queue in the order of the plan,
+so the first jobs of a plan finish first. Each unit is one `slmreact batch` (or one run of the original
+loop) in its own process, exactly as bench/split_eval.py runs it, so the figures are the same kind.
+When every unit of a job is done, its answers are scored with the shared scorer and written as
+bench/out/pe-<job>.jsonl and .json, and its table goes into bench/out/pe-<plan>.md.
+
+Plans:
+  validation  every mode of both embedded models with their adapters, and each model without its
+              adapter; `choose` then picks each model's mode and adapter setting by a fixed rule.
+  test        the test split with the chosen settings (bench/out/pe-choice.json), the same without the
+              adapter, and the original loop beside them. Run once per release candidate.
+  devcheck    the dev set and both held-out sets with the code under --before and the code here, to show
+              that a restructuring keeps the figures (same machine, one run each side).
+  guards      the validation split on the 1.5B with each guard switched off in turn.
+
+Usage: python bench/parallel_eval.py PLAN [PLAN ...] [--workers 12] [--limit N] [--before DIR] [--only PART ...]
+
+Offloading to a GPU: set SLMREACT_BENCH_GPU_LAYERS (and SLMREACT_BENCH_THREADS) and put
+bench/gpu_offload/ on PYTHONPATH; it sets llama.cpp's n_gpu_layers for every process, both loops alike.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common import MODELS, OUT, ROOT, SHARED, gguf_path, machine, profile_variant, score
+from split_eval import groups, load_tasks, table, write_jsonl
+
+MODES = ("react", "code", "native")
+GUARDS = ("repeats", "placeholders", "grounding", "nesting", "history")
+HELDOUT = ROOT / "bench" / "heldout"
+SETS = {"dev": (SHARED / "dev_tasks.jsonl", [SHARED / "eval_tools.py"]),
+        "shop": (HELDOUT / "shop_tasks.jsonl", [HELDOUT / "shop_tools.py"]),
+        "shipped": (HELDOUT / "default_tasks.jsonl", None)}
+
+
+@dataclass
+class Job:
+    name: str
+    tasks: list[dict]
+    model: str  # 0.5b or 1.5b
+    profile: str | None = None  # None: the original loop
+    changes: dict = field(default_factory=dict)  # profile keys changed for this job (a variant profile)
+    extra: list[str] = field(default_factory=list)
+    code: Path = ROOT  # the checkout whose slmreact_cli runs
+    tools: list[Path] | None = None  # None: each task's own tools (generated splits)
+
+
+def split_tasks(split: str, limit: int) -> list[dict]:
+    return load_tasks(split, None, None, limit)
+
+
+def set_tasks(name: str, limit: int) -> tuple[list[dict], list[Path] | None]:
+    path, tools = SETS[name]
+    tasks = [json.loads(line) for line in open(path) if line.strip()]
+    return (tasks[:limit] if limit else tasks), tools
+
+
+def plan_validation(limit: int, **_) -> list[Job]:
+    tasks = split_tasks("validation", limit)
+    jobs = []
+    for model in ("1.5b", "0.5b"):
+        jobs += [Job(f"validation-{model}-{mode}", tasks, model, MODELS[model], extra=["--mode", mode])
+                 for mode in MODES]
+        jobs.append(Job(f"validation-{model}-react-noadapter", tasks, model, MODELS[model],
+                        changes={"reasoning_adapter": None}, extra=["--mode", "react"]))
+    return jobs
+
+
+def choose(summaries: dict[str, dict]) -> dict:
+    """The fixed rule that turns validation figures into each model's settings: the mode with the most
+    right answers (ties: react, then fewer mean tool steps); the reasoning adapter stays on unless the
+    model without it answers more validation tasks in react mode."""
+    def passed(name):
+        return summaries[name]["overall"]["passed"]
+
+    def steps(name):
+        return summaries[name].get("mean_steps") or 0.0
+
+    choice = {}
+    for model in ("1.5b", "0.5b"):
+        ranked = sorted(MODES, key=lambda m: (-passed(f"validation-{model}-{m}"), m != "react",
+                                              steps(f"validation-{model}-{m}")))
+        adapter = passed(f"validation-{model}-react") >= passed(f"validation-{model}-react-noadapter")
+        choice[model] = {"mode": ranked[0], "reasoning_adapter": adapter,
+                         "validation": {m: passed(f"validation-{model}-{m}") for m in MODES}
+                         | {"react-noadapter": passed(f"validation-{model}-react-noadapter")}}
+    return choice
+
+
+def plan_test(limit: int, **_) -> list[Job]:
+    choice = json.loads((OUT / "pe-choice.json").read_text())
+    tasks = split_tasks("test", limit)
+    jobs = []
+    for model in ("1.5b", "0.5b"):
+        mode = ["--mode", choice[model]["mode"]]
+        on = choice[model]["reasoning_adapter"]
+        jobs.append(Job(f"test-{model}-default", tasks, model, MODELS[model], extra=mode,
+                        changes={} if on else {"reasoning_adapter": None}))
+    for model in ("1.5b", "0.5b"):
+        mode = ["--mode", choice[model]["mode"]]
+        jobs.append(Job(f"test-{model}-noadapter", tasks, model, MODELS[model], extra=mode,
+                        changes={"reasoning_adapter": None}))
+    jobs += [Job(f"test-{model}-original", tasks, model) for model in ("1.5b", "0.5b")]
+    return jobs
+
+
+def plan_devcheck(limit: int, before: Path | None = None, **_) -> list[Job]:
+    if before is None:
+        raise SystemExit("devcheck needs --before DIR (a checkout of the code to compare with)")
+    jobs = []
+    for model in ("1.5b", "0.5b"):
+        for side, code in (("before", before), ("after", ROOT)):
+            for name in SETS:
+                tasks, tools = set_tasks(name, limit)
+                jobs.append(Job(f"devcheck-{model}-{name}-{side}", tasks, model, MODELS[model], code=code,
+                                tools=tools))
+    return jobs
+
+
+def plan_guards(limit: int, **_) -> list[Job]:
+    tasks = split_tasks("validation", limit)
+    return [Job(f"guards-1.5b-no-{guard}", tasks, "1.5b", MODELS["1.5b"], changes={"disabled_guards": [guard]})
+            for guard in GUARDS]
+
+
+PLANS = {"validation": plan_validation, "test": plan_test, "devcheck": plan_devcheck, "guards": plan_guards}
+
+
+def unit_groups(job: Job) -> list[tuple[tuple | None, list[dict]]]:
+    if job.tools is not None or not job.tasks or "tools" not in job.tasks[0]:
+        return [(None, job.tasks)]
+    return list(groups(job.tasks).items())
+
+
+def job_env(job: Job, home: Path) -> tuple[str | None, dict]:
+    """The profile name to run and the environment: a variant profile lives in a config of its own."""
+    env, profile = dict(os.environ), job.profile
+    if job.changes:
+        profile = f"{job.profile}-{job.name}"
+        env = profile_variant(job.profile, profile, home / job.name, **job.changes)
+    env["PYTHONPATH"] = os.pathsep.join([str(job.code), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return profile, env
+
+
+def run_unit(job: Job, n: int, tools: tuple | None, tasks: list[dict], work: Path,
+             setting: tuple[str | None, dict]) -> list[dict]:
+    profile, env = setting
+    infile, outfile = work / f"{n:02d}.in.jsonl", work / f"{n:02d}.out.jsonl"
+    paths = [str(ROOT / p) for p in tools] if tools else [str(p) for p in job.tools or []]
+    if job.profile is None:
+        write_jsonl(infile, tasks)
+        cmd = [sys.executable, str(SHARED / "seed_baseline.py"), "--model", str(gguf_path(MODELS[job.model])),
+               "--tasks", str(infile), "--out", str(outfile)]
+        cmd += [x for p in paths for x in ("--tools", p)]
+    else:
+        write_jsonl(infile, [{"id": t["id"], "question": t["question"]} for t in tasks])
+        cmd = [sys.executable, "-m", "slmreact_cli", "batch", str(infile), "--model", profile,
+               "--out", str(outfile), *[x for p in paths for x in ("--tools", p)], *job.extra]
+    log = open(work / f"{n:02d}.log", "w")
+    proc = subprocess.run(cmd, cwd=job.code, env=env, stdout=log, stderr=subprocess.STDOUT)
+    rows = [json.loads(line) for line in open(outfile) if line.strip()] if outfile.exists() else []
+    if proc.returncode not in (0, 1) or len(rows) != len(tasks):
+        print(f"  {job.name} unit {n}: exit {proc.returncode}, {len(rows)}/{len(tasks)} answers "
+              f"(see {work / f'{n:02d}.log'})", file=sys.stderr, flush=True)
+    return rows
+
+
+def summarize(job: Job, results: list[dict]) -> tuple[dict, list[str]]:
+    tasks_file, results_file = OUT / f"pe-{job.name}.tasks.jsonl", OUT / f"pe-{job.name}.jsonl"
+    write_jsonl(tasks_file, job.tasks)
+    write_jsonl(results_file, results)
+    summary = score(tasks_file, results_file)
+    failed = set(summary["failed"])
+    lines = table(job.tasks, results, {t["id"]: t["id"] not in failed for t in job.tasks})
+    by_id = {r["id"]: r for r in results}
+    steps = [sum(1 for s in r.get("steps") or [] if isinstance(s, dict) and s.get("calls"))
+             for r in (by_id.get(t["id"], {}) for t in job.tasks)]
+    summary["mean_steps"] = round(sum(steps) / max(len(steps), 1), 3)
+    (OUT / f"pe-{job.name}.json").write_text(json.dumps({"job": job.name, "summary": summary}, indent=1))
+    return summary, [f"**{job.name}**", "", *lines, ""]
+
+
+def run_plan(jobs: list[Job], workers: int, home: Path) -> dict[str, dict]:
+    units: queue.Queue = queue.Queue()
+    pending, results, lock = {}, defaultdict(dict), threading.Lock()
+    summaries, markdown = {}, []
+    settings = {job.name: job_env(job, home) for job in jobs}
+    for job in jobs:
+        work = OUT / f"pe-{job.name}"
+        work.mkdir(parents=True, exist_ok=True)
+        parts = unit_groups(job)
+        pending[job.name] = len(parts)
+        for n, (tools, tasks) in enumerate(parts):
+            units.put((job, n, tools, tasks, work))
+    start = time.perf_counter()
+
+    def worker(index: int) -> None:
+        while True:
+            try:
+                job, n, tools, tasks, work = units.get_nowait()
+            except queue.Empty:
+                return
+            rows = run_unit(job, n, tools, tasks, work, settings[job.name])
+            with lock:
+                results[job.name][n] = rows
+                pending[job.name] -= 1
+                if pending[job.name]:
+                    continue
+            merged = [r for k in sorted(results[job.name]) for r in results[job.name][k]]
+            summary, lines = summarize(job, merged)
+            with lock:
+                summaries[job.name] = summary
+                markdown.extend(lines)
+                o = summary["overall"]
+                print(f"[{time.perf_counter() - start:6.0f} s] {job.name}: {o['passed']}/{o['n']}", flush=True)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    order = {job.name: i for i, job in enumerate(jobs)}
+    return dict(sorted(summaries.items(), key=lambda kv: order[kv[0]])), markdown
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("plans", nargs="+", choices=list(PLANS))
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    ap.add_argument("--limit", type=int, default=0, help="only N tasks per job (a smoke run)")
+    ap.add_argument("--before", type=Path, help="devcheck: the checkout to compare with")
+    ap.add_argument("--only", nargs="+", help="run only the jobs whose names contain one of these")
+    ap.add_argument("--home", type=Path, default=OUT / "pe-home", help="folder for variant profiles")
+    a = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for plan in a.plans:
+        jobs = PLANS[plan](a.limit, before=a.before)
+        jobs = [j for j in jobs if not a.only or any(part in j.name for part in a.only)]
+        summaries, markdown = run_plan(jobs, a.workers, a.home)
+        header = [f"Plan `{plan}`: {len(jobs)} runs. Machine: {machine()}; GPU layers "
+                  f"{os.environ.get('SLMREACT_BENCH_GPU_LAYERS', '0')}, {a.workers} runs at a time. "
+                  f"Run {time.strftime('%Y-%m-%d %H:%M')}.", ""]
+        (OUT / f"pe-{plan}.md").write_text("\n".join(header + markdown))
+        if plan == "validation" and len(summaries) == len(PLANS[plan](a.limit)):
+            choice = choose(summaries)
+            (OUT / "pe-choice.json").write_text(json.dumps(choice, indent=1))
+            print("choice:", json.dumps(choice), flush=True)
+
+
+if __name__ == "__main__":
+    main()
