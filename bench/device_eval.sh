@@ -8,6 +8,7 @@
 #   bash bench/device_eval.sh setup           # there: wheels, start the CUDA build in the background
 #   bash bench/device_eval.sh receive         # there, after each transfer: pieces out of the tree
 #   bash bench/device_eval.sh start PLAN...   # there: models, build done?, then parallel_eval.py in the background
+#                                             # (RUN=NAME: a second run from a fresh copy of the tree, beside the first)
 #   bash bench/device_eval.sh wait [SECONDS]  # there: follow the log; results to $OUT when it ends
 set -euo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -27,6 +28,7 @@ pieces() {
 }
 
 setup() {
+  rm -rf /tmp/keep && mkdir -p /tmp/keep && cp -r shared /tmp/keep/ && { [ -d .before ] && cp -r .before /tmp/keep/ || true; }
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
   rm -rf /tmp/lcpp && mkdir -p /tmp/lcpp && tar -xzf .lcpp/llama_cpp_python-*.tar.gz -C /tmp/lcpp
   local nvcc
@@ -67,34 +69,47 @@ models() {
 
 start() {
   models
-  local waited=0
-  while ! grep -q "BUILD-" /tmp/build.log && [ "$waited" -lt 420 ]; do sleep 5; waited=$((waited + 5)); done
-  local gpu_layers=-1 threads=2 workers=12
-  if ! grep -q BUILD-OK /tmp/build.log; then
-    tail -n 30 /tmp/build.log; echo "CUDA build failed: building for the CPU"
-    cpu_build; gpu_layers=0; threads=2; workers=8
+  local waited=0 gpu_layers=-1 threads=2 workers=12
+  if [ ! -d /tmp/site/llama_cpp ]; then
+    while ! grep -q "BUILD-" /tmp/build.log && [ "$waited" -lt 420 ]; do sleep 5; waited=$((waited + 5)); done
+    if ! grep -q BUILD-OK /tmp/build.log; then
+      tail -n 30 /tmp/build.log; echo "CUDA build failed: building for the CPU"
+      cpu_build; touch /tmp/cpu-only
+    fi
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site /tmp/lwheel/*.whl
   fi
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site /tmp/lwheel/*.whl
-  rm -rf /tmp/after && cp -r . /tmp/after && rm -rf /tmp/after/.gpu /tmp/after/.whl /tmp/after/.lcpp
-  if [ -d .before ]; then
-    rm -rf /tmp/before && cp -r .before /tmp/before
-    cp -n /tmp/after/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true
+  [ -e /tmp/cpu-only ] && { gpu_layers=0; workers=8; }
+  local run=/tmp/${RUN:-after}
+  rm -rf "$run" && cp -r . "$run" && rm -rf "$run/.gpu" "$run/.whl" "$run/.lcpp" "$run/.before"
+  rm -rf "$run/shared" && cp -r /tmp/keep/shared "$run/shared"
+  if [ -d /tmp/keep/.before ]; then
+    rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
+    cp -n "$run"/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true
   fi
-  cd /tmp/after/bench
-  setsid nohup env PYTHONPATH="/tmp/after/bench/gpu_offload:/tmp/site" SLMREACT_CACHE_DIR=$cache \
+  cd "$run/bench"
+  setsid nohup env PYTHONPATH="$run/bench/gpu_offload:/tmp/site" SLMREACT_CACHE_DIR=$cache \
       SLMREACT_HOME=/tmp/slmhome SLMREACT_BENCH_GPU_LAYERS=$gpu_layers SLMREACT_BENCH_THREADS=$threads \
       python3 parallel_eval.py "$@" --workers "${WORKERS:-$workers}" --before /tmp/before \
-      > /tmp/eval.log 2>&1 < /dev/null &
-  sleep 20; cat /tmp/eval.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv || true
+      > "$run.log" 2>&1 < /dev/null &
+  if [ -z "${RUN:-}" ] && [ -d /tmp/after/tests/gpu ]; then  # the GPU tests beside the runs: unsloth's engine on this machine
+    (cd /tmp/after && setsid nohup env PYTHONPATH="/tmp/after:/tmp/site" SLMREACT_CACHE_DIR=$cache \
+        SLMREACT_HOME=/tmp/slmhome UNSLOTH_DISABLE_STATISTICS=1 UNSLOTH_COMPILE_LOCATION=/tmp/ucc \
+        python3 -m pytest tests/gpu -q -rs -p no:cacheprovider > /tmp/gpu-tests.log 2>&1 < /dev/null &)
+  fi
+  sleep 20; cat "$run.log"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv || true
 }
 
 wait_for() {
   local limit=${1:-540} waited=0
   while pgrep -f parallel_eval.py > /dev/null && [ "$waited" -lt "$limit" ]; do sleep 10; waited=$((waited + 10)); done
-  cat /tmp/eval.log
+  tail -n 40 /tmp/after*.log
   mkdir -p "$out"
-  (cd /tmp/after/bench/out && tar -czf "$out/pe-results.tar.gz" pe-*.json pe-*.jsonl pe-*.md 2>/dev/null || true)
-  cp /tmp/after/bench/out/pe-*.md "$out/" 2>/dev/null || true
+  local run
+  for run in /tmp/after*/bench/out; do
+    (cd "$run" && tar -czf "$out/pe-$(basename "$(dirname "$(dirname "$run")")").tar.gz" pe-*.json pe-*.jsonl pe-*.md 2>/dev/null || true)
+    cp "$run"/pe-*.md "$out/" 2>/dev/null || true
+  done
+  cp /tmp/gpu-tests.log "$out/" 2>/dev/null && tail -n 5 /tmp/gpu-tests.log || true
   pgrep -f parallel_eval.py > /dev/null && echo "STILL RUNNING" || echo "DONE"
 }
 

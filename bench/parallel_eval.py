@@ -10,8 +10,10 @@ bench/out/pe-<job>.jsonl and .json, and its table goes into bench/out/pe-<plan>.
 Plans:
   validation  every mode of both embedded models with their adapters, and each model without its
               adapter; `choose` then picks each model's mode and adapter setting by a fixed rule.
+              Last, react mode with calling_format = "template" on each model, for comparison.
   test        the test split with the chosen settings (bench/out/pe-choice.json), the same without the
-              adapter, and the original loop beside them. Run once per release candidate.
+              adapter, the original loop beside them, then the modes not chosen. Run once per release
+              candidate.
   devcheck    the dev set and both held-out sets with the code under --before and the code here, to show
               that a restructuring keeps the figures (same machine, one run each side).
   guards      the validation split on the 1.5B with each guard switched off in turn.
@@ -76,13 +78,17 @@ def plan_validation(limit: int, **_) -> list[Job]:
                  for mode in MODES]
         jobs.append(Job(f"validation-{model}-react-noadapter", tasks, model, MODELS[model],
                         changes={"reasoning_adapter": None}, extra=["--mode", "react"]))
+    # the calling step in the chat template's own tool-call format, against react's JSON list above
+    jobs += [Job(f"validation-{model}-react-templatecalls", tasks, model, MODELS[model],
+                 changes={"calling_format": "template"}, extra=["--mode", "react"]) for model in ("1.5b", "0.5b")]
     return jobs
 
 
 def choose(summaries: dict[str, dict]) -> dict:
     """The fixed rule that turns validation figures into each model's settings: the mode with the most
     right answers (ties: react, then fewer mean tool steps); the reasoning adapter stays on unless the
-    model without it answers more validation tasks in react mode."""
+    model without it answers more validation tasks in react mode; the calling step moves to the chat
+    template's tool-call format only if that answers more validation tasks than the JSON list."""
     def passed(name):
         return summaries[name]["overall"]["passed"]
 
@@ -94,10 +100,20 @@ def choose(summaries: dict[str, dict]) -> dict:
         ranked = sorted(MODES, key=lambda m: (-passed(f"validation-{model}-{m}"), m != "react",
                                               steps(f"validation-{model}-{m}")))
         adapter = passed(f"validation-{model}-react") >= passed(f"validation-{model}-react-noadapter")
+        template = passed(f"validation-{model}-react-templatecalls") > passed(f"validation-{model}-react")
         choice[model] = {"mode": ranked[0], "reasoning_adapter": adapter,
+                         "calling_format": "template" if template else "json",
                          "validation": {m: passed(f"validation-{model}-{m}") for m in MODES}
-                         | {"react-noadapter": passed(f"validation-{model}-react-noadapter")}}
+                         | {v: passed(f"validation-{model}-react-{v}") for v in ("noadapter", "templatecalls")}}
     return choice
+
+
+def chosen_changes(chosen: dict) -> dict:
+    """Profile changes that give a model the settings `choose` picked."""
+    changes = {} if chosen["reasoning_adapter"] else {"reasoning_adapter": None}
+    if chosen.get("calling_format", "json") != "json":
+        changes["calling_format"] = chosen["calling_format"]
+    return changes
 
 
 def plan_test(limit: int, **_) -> list[Job]:
@@ -105,15 +121,18 @@ def plan_test(limit: int, **_) -> list[Job]:
     tasks = split_tasks("test", limit)
     jobs = []
     for model in ("1.5b", "0.5b"):
-        mode = ["--mode", choice[model]["mode"]]
-        on = choice[model]["reasoning_adapter"]
-        jobs.append(Job(f"test-{model}-default", tasks, model, MODELS[model], extra=mode,
-                        changes={} if on else {"reasoning_adapter": None}))
+        jobs.append(Job(f"test-{model}-default", tasks, model, MODELS[model],
+                        extra=["--mode", choice[model]["mode"]], changes=chosen_changes(choice[model])))
     for model in ("1.5b", "0.5b"):
-        mode = ["--mode", choice[model]["mode"]]
-        jobs.append(Job(f"test-{model}-noadapter", tasks, model, MODELS[model], extra=mode,
-                        changes={"reasoning_adapter": None}))
+        jobs.append(Job(f"test-{model}-noadapter", tasks, model, MODELS[model],
+                        extra=["--mode", choice[model]["mode"]],
+                        changes=chosen_changes(choice[model]) | {"reasoning_adapter": None}))
     jobs += [Job(f"test-{model}-original", tasks, model) for model in ("1.5b", "0.5b")]
+    # the other modes, for the side-by-side table only: the choice above was fixed before this ran
+    for model in ("1.5b", "0.5b"):
+        jobs += [Job(f"test-{model}-{mode}", tasks, model, MODELS[model], extra=["--mode", mode],
+                     changes=chosen_changes(choice[model]))
+                 for mode in MODES if mode != choice[model]["mode"]]
     return jobs
 
 

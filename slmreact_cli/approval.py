@@ -3,6 +3,9 @@
 On a terminal (`ask`, `chat`) each call is shown before it runs, with yes, no, or always for this
 tool. `batch` has no one to ask, so it takes a policy instead: an allow-list of tool names. A call
 refused either way is not run; the model reads that it was declined and goes on.
+
+The saved default (`approve` in config.toml) is a policy for both: "never" asks about nothing,
+"always" about every call, and a list names the tools that run without asking (`approver_for`).
 """
 from __future__ import annotations
 
@@ -17,10 +20,17 @@ from rich.text import Text
 
 
 class TerminalApprover:
-    def __init__(self, console: Console, read=input):
+    def __init__(self, console: Console, read=None, trusted: frozenset[str] = frozenset(),
+                 where: str = "--approve"):
         self.console = console
-        self.read = read
-        self.always: set[str] = set()
+        # The question goes to the console (stderr in the CLI), so `ask --json` keeps a clean stdout.
+        self.read = read or (lambda prompt: console.input(prompt, markup=False))
+        self.trusted = trusted  # tools that run without asking, from the policy
+        self.where = where  # the policy's origin, for error messages
+        self.always: set[str] = set(trusted)
+
+    def check(self, known: list[str]) -> None:
+        _check_names(self.trusted, known, self.where)
 
     def __call__(self, name: str, arguments: dict) -> bool:
         if name in self.always:
@@ -45,6 +55,7 @@ class AllowList:
     """Runs a call only when its tool is on the list."""
 
     tools: frozenset[str]
+    where: str = "--approve"  # the list's origin, for error messages
 
     @classmethod
     def parse(cls, spec: str) -> "AllowList":
@@ -63,9 +74,25 @@ class AllowList:
 
     def check(self, known: list[str]) -> None:
         """Fail on names that are no tool of this session: a typo would silently refuse every call."""
-        unknown = sorted(self.tools - set(known))
-        if unknown:
-            raise ConfigError(f"--approve names unknown tool(s) {', '.join(unknown)} (tools: {', '.join(sorted(known))})")
+        _check_names(self.tools, known, self.where)
 
     def __call__(self, name: str, arguments: dict) -> bool:
         return name in self.tools
+
+
+def _check_names(names: frozenset[str], known: list[str], where: str) -> None:
+    unknown = sorted(names - set(known))
+    if unknown:
+        raise ConfigError(f"{where} names unknown tool(s) {', '.join(unknown)} (tools: {', '.join(sorted(known))})")
+
+
+def approver_for(policy: str | list[str], console: Console | None, where: str = "--approve"):
+    """The approver of a policy: None for "never" (every call runs); for "always" and a list of
+    tools that run without asking, one that asks on `console` about the other calls, or, without a
+    console (`batch`), refuses them."""
+    if policy == "never":
+        return None
+    trusted = frozenset() if policy == "always" else frozenset(policy)
+    if console is None:
+        return AllowList(trusted, where)
+    return TerminalApprover(console, trusted=trusted, where=where)

@@ -81,6 +81,9 @@ class Profile(BaseModel):
     stop: list[str] = Field(default_factory=lambda: list(AgentSettings.stop))
     mode: Literal["react", "native", "code"] = AgentSettings.mode
     constrained: bool = AgentSettings.constrained  # function calls under the tools' grammar (--grammar)
+    # How react mode's calling step asks for calls: "json" (a JSON list after a prompt of its own)
+    # or "template" (the chat template's own tool-call format, `<tool_call>` blocks).
+    calling_format: Literal["json", "template"] = AgentSettings.calling_format
     # Reasoning turns drawn again per question when the model hits a dead end (it only repeats an
     # earlier Action, or leaves an argument as a placeholder); 0 turns this off.
     redraws: int = Field(AgentSettings.redraws, ge=0)
@@ -157,14 +160,39 @@ def user_config_path() -> Path:
     return config_dir() / "config.toml"
 
 
+MODES = ("react", "native", "code")  # the loops a question can run in (Profile.mode)
+
+
 class UserConfigFile(BaseModel):
-    """The user's config.toml: a default profile name and `[profiles.NAME]` tables (each checked
-    as a Profile on its own, so an error names its profile)."""
+    """The user's config.toml: a default profile name, `[profiles.NAME]` tables (each checked as a
+    Profile on its own, so an error names its profile), `[[mcp]]` servers (checked in mcp/servers.py),
+    and saved defaults for the flags of `ask`, `batch` and `chat` (a flag given on the command line
+    wins; see effective_settings.py)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     default: str | None = None
     profiles: dict[str, dict] = Field(default_factory=dict)
+    tools: list[str] | None = Field(None, min_length=1)  # like --tools: .py paths (relative to this file's folder) or module names
+    approve: Literal["always", "never"] | list[str] | None = None  # who decides on each tool call
+    system: str | None = None  # text appended to the reasoning rules of every prompt
+    max_steps: int | None = Field(None, ge=1, le=64)
+    mode: Literal["react", "native", "code"] | None = None
+    mcp: list[str | dict] = Field(default_factory=list)  # [[mcp]] servers, read by mcp/servers.py
+
+
+# What each saved default accepts, for one-line errors that say how to fix the value.
+_EXPECTED = {
+    "default": "a profile name",
+    "profiles": "a table of [profiles.NAME] tables",
+    "tools": 'a non-empty list of .py paths or module names, e.g. tools = ["my_tools.py"]',
+    "approve": '"always" (ask before every call), "never" (run every call) or a list of tool names '
+               'that run without asking',
+    "system": "a string",
+    "max_steps": "an integer from 1 to 64",
+    "mode": " or ".join(f'"{m}"' for m in MODES),
+    "mcp": "[[mcp]] tables (or a list of --mcp values)",
+}
 
 
 def read_user_config(path: Path) -> UserConfigFile:
@@ -175,17 +203,20 @@ def read_user_config(path: Path) -> UserConfigFile:
     try:
         return UserConfigFile(**data)
     except ValidationError as exc:
-        problems = []
+        problems: list[str] = []
         for err in exc.errors():
             loc = ".".join(str(part) for part in err["loc"])
+            key = str(err["loc"][0]) if err["loc"] else ""
             if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key {loc!r} (valid: default, profiles)")
-            elif err["loc"][:1] == ("profiles",) and len(err["loc"]) > 1:
-                problems.append(f"{loc}: must be a table ([{loc}])")
-            elif loc == "profiles":
-                problems.append("profiles: must be a table of [profiles.NAME] tables")
+                problem = f"unknown key {loc!r} (valid: {', '.join(UserConfigFile.model_fields)})"
+            elif key == "profiles" and len(err["loc"]) > 1:
+                problem = f"{loc}: must be a table ([{loc}])"
+            elif key in _EXPECTED:  # a union gives one error per member: one line per key is enough
+                problem = f"{key}: must be {_EXPECTED[key]}"
             else:
-                problems.append(f"{loc}: {err['msg']}")
+                problem = f"{loc}: {err['msg']}"
+            if problem not in problems:
+                problems.append(problem)
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None
 
 

@@ -4,6 +4,7 @@
 - `parse_calls`: function-calling output to a list of {"name", "arguments"}, with tolerant repairs
   for small-model slips (code fences, tool-call tags, doubled braces, single quotes, trailing
   prose, one object instead of a list, arguments nested under "function" or given as a string).
+- `parse_tool_calls`: a reply in the chat template's own format, zero or more `<tool_call>` blocks.
 - `parse_action`: an Action written as a Python-style call, `name(arg=value)`, or `name: text`.
 Model text is only parsed (JSON, or Python syntax trees whose leaves must be literals), never run.
 """
@@ -60,6 +61,7 @@ class ParsedCalls:
         return self.calls is not None
 
 
+_ONE_OBJECT = "one object instead of a list"  # a repair in the JSON-list format, the norm in a <tool_call> block
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*(.*?)\s*```", re.DOTALL)
 _TOOL_CALL_TAG = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
 
@@ -131,7 +133,7 @@ def _normalize_calls(value: Any, repairs: list[str]) -> ParsedCalls:
                 break
         else:
             value = [value]
-            repairs.append("one object instead of a list")
+            repairs.append(_ONE_OBJECT)
     if not isinstance(value, list):
         return ParsedCalls(None, repairs, f"expected a JSON list of calls, got {type(value).__name__}")
     calls = []
@@ -205,6 +207,29 @@ def parse_calls(text: str, tool_params: dict[str, list[str]] | None = None) -> P
             repairs.append("text around the JSON ignored")
             return _normalize_calls(value, repairs)
     return ParsedCalls(None, repairs, "no JSON list of calls found")
+
+
+def parse_tool_calls(text: str, tool_params: dict[str, list[str]] | None = None) -> ParsedCalls:
+    """A reply in the chat template's own format: zero or more `<tool_call>` blocks, each one call
+    (read as `parse_calls` reads it). A reply without a block is no call, unless it is a call that
+    only lacks its tags; a block that holds no call is an error."""
+    raw = text or ""
+    blocks = _TOOL_CALL_TAG.findall(raw)
+    if not blocks:
+        untagged = parse_calls(raw, tool_params) if "{" in raw else None
+        if untagged is not None and untagged.ok and untagged.calls:
+            return ParsedCalls(untagged.calls, ["tool-call tags missing"]
+                               + [r for r in untagged.repairs if r != _ONE_OBJECT])
+        return ParsedCalls([])
+    calls: list[dict] = []
+    repairs: list[str] = []
+    for block in blocks:
+        parsed = parse_calls(block, tool_params)
+        repairs += [r for r in parsed.repairs if r != _ONE_OBJECT]
+        if not parsed.ok:
+            return ParsedCalls(None, repairs, f"a <tool_call> block holds no call ({parsed.error})")
+        calls += parsed.calls
+    return ParsedCalls(calls, repairs)
 
 
 def call_argument(node: ast.AST) -> Any:

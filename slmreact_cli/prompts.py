@@ -70,7 +70,14 @@ def example_tools(registry: Registry) -> list[Tool]:
     return sorted(tools, key=lambda t: not t.parameters.get("required"))
 
 
-def reasoning_system_prompt(registry: Registry) -> str:
+def with_user_rules(rules: str, user_rules: str) -> str:
+    """A prompt's rules followed by the user's own (`system` in config.toml) as a paragraph of their
+    own. Without any, the rules are returned unchanged, so the prompt stays byte-identical."""
+    user_rules = user_rules.strip()
+    return f"{rules}\n\n{user_rules}" if user_rules else rules
+
+
+def reasoning_system_prompt(registry: Registry, user_rules: str = "") -> str:
     """The examples' thoughts after an observation weigh the result against the question. Worded as
     steps ("12 is only the first step"), they led small models to add a second step to one-step
     questions (15% of 360, then "54 * 2")."""
@@ -103,7 +110,7 @@ PAUSE
 Observation: 30
 Thought: 30 is what the question asks for.
 Answer: The answer is 30."""
-    return f"{REASONING_RULES}\n\nTools:\n{tools}{example}"
+    return f"{with_user_rules(REASONING_RULES, user_rules)}\n\nTools:\n{tools}{example}"
 
 
 def question_message(question: str) -> dict:
@@ -167,6 +174,14 @@ def calling_user_message(question: str, observations: list[str], action: str) ->
     return {"role": "user",
             "content": f"### Query:\nQuestion: {question}\nObservations so far:\n{seen}\nAction: {action}"}
 
+
+# The calling step in the model's own tool-call format (calling_format = "template"): the chat
+# template appends the tools' schemas and its `<tool_call>` format to this system message, and the
+# user message is calling_user_message's.
+TEMPLATE_CALLING_SYSTEM = """\
+You turn an Action into tool calls. Call the tools the Action asks for, with argument values taken \
+from the Action, the question and the observations so far. Make only calls whose argument values are \
+all known now. If no tool fits the Action, reply "No tool fits." without a tool call."""
 
 # Native mode's counterpart: the answer is started for a model that only repeats earlier calls.
 NATIVE_STUCK_PREFIX = "The tool results so far answer the question. The answer is"

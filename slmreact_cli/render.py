@@ -133,8 +133,8 @@ class PanelRenderer:
 
 class RecordBuilder:
     """Collects events into the `batch` / `ask --json` record. The question and the model come with
-    the run's Started event; `question` and `model` are for a record of a run that never started
-    (a `batch` line that is not a valid question)."""
+    the run's Started event; `question` and `model` are for a record without one (a `batch` line
+    that is not a valid question, a question rebuilt from the log)."""
 
     def __init__(self, question: str | None = None, model: str | None = None, record_id: Any = None):
         self.record: dict[str, Any] = {"id": record_id, "question": question, "answer": None, "steps": [],

@@ -14,14 +14,17 @@ from typing import Callable, Iterable
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.completion import Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .conversations import Conversation, Exchange
 from .errors import SlmreactError
+from .guards.history import RECENT_EXCHANGES
 from .paths import data_dir
 from .render import PanelRenderer, RecordBuilder
 from .render_tables import tools_table
@@ -37,20 +40,24 @@ class ReplState:
     running: bool = True
 
 
+PATH = "path"  # a slash command whose argument is a file path, completed as one
+
+
 @dataclass(frozen=True)
 class SlashCommand:
     name: str
     usage: str
     help: str
     handler: Callable[[ReplState, str], None]
+    arguments: tuple[str, ...] | str = ()  # the argument's choices, or PATH
 
 
 COMMANDS: dict[str, SlashCommand] = {}
 
 
-def command(name: str, usage: str, help: str):
+def command(name: str, usage: str, help: str, arguments: tuple[str, ...] | str = ()):
     def register(func: Callable[[ReplState, str], None]):
-        COMMANDS[name] = SlashCommand(name, usage, help, func)
+        COMMANDS[name] = SlashCommand(name, usage, help, func, arguments)
         return func
     return register
 
@@ -86,11 +93,11 @@ def _model(state: ReplState, arg: str) -> None:
 
 @command("/reset", "/reset", "forget the conversation")
 def _reset(state: ReplState, arg: str) -> None:
-    state.session.agent.reset()
+    state.session.reset()
     _say(state, "conversation cleared", "dim")
 
 
-@command("/verbose", "/verbose on|off", "show or hide the full trace")
+@command("/verbose", "/verbose on|off", "show or hide the full trace", arguments=("on", "off"))
 def _verbose(state: ReplState, arg: str) -> None:
     if arg not in ("on", "off", ""):
         _say(state, "usage: /verbose on|off", "red")
@@ -99,7 +106,8 @@ def _verbose(state: ReplState, arg: str) -> None:
     _say(state, f"verbose {'on' if state.verbose else 'off'}", "dim")
 
 
-@command("/save", "/save FILE", "save this session's transcript (.json, else Markdown)")
+@command("/save", "/save FILE", "save this session's transcript (.json, else Markdown; chat --load reads both)",
+         arguments=PATH)
 def _save(state: ReplState, arg: str) -> None:
     if not arg:
         _say(state, "usage: /save FILE (FILE.json for JSON, anything else for Markdown)", "red")
@@ -138,17 +146,29 @@ def transcript_markdown(records: Iterable[dict]) -> str:
 
 
 class ReplCompleter(Completer):
-    """Slash commands at the start of the line; tool names elsewhere."""
+    """Slash commands at the start of the line, then their argument (a choice or a file path); tool
+    names elsewhere."""
 
     def __init__(self, tool_names: list[str]):
         self.tool_names = tool_names
+        self.paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document, complete_event):
         text = document.text_before_cursor
-        if text.startswith("/") and " " not in text:
-            for name in COMMANDS:
-                if name.startswith(text):
-                    yield Completion(name, start_position=-len(text))
+        if text.startswith("/"):
+            name, space, arg = text.partition(" ")
+            if not space:
+                for known in COMMANDS:
+                    if known.startswith(name):
+                        yield Completion(known, start_position=-len(name))
+                return
+            arguments = COMMANDS[name].arguments if name in COMMANDS else ()
+            if arguments == PATH:
+                yield from self.paths.get_completions(Document(arg), complete_event)
+            else:
+                for choice in arguments:
+                    if choice.startswith(arg):
+                        yield Completion(choice, start_position=-len(arg))
             return
         word = document.get_word_before_cursor()
         if word:
@@ -199,7 +219,8 @@ def ask_one(state: ReplState, question: str) -> None:
         signal.signal(signal.SIGINT, previous)
         panels.close()
         engine.cancel.clear()
-    state.transcript.append(record.result())
+    exchange = Exchange(record.result(), session.settings.mode, session.last_exchange)
+    state.transcript.append(exchange.saved())
 
 
 def handle_line(state: ReplState, line: str) -> None:
@@ -237,11 +258,30 @@ def make_prompt_session(tool_names: list[str], history: History | None = None, *
                          complete_while_typing=False, **kwargs)
 
 
-def run_repl(session, console: Console, verbose: bool = False, prompt_session: PromptSession | None = None) -> None:
+def show_resumed(state: ReplState, conversation: Conversation) -> None:
+    """The last exchanges of a reopened conversation, as a reminder of where it was left."""
+    shown = conversation.exchanges[-RECENT_EXCHANGES:]
+    continued = f"continuing {conversation.source}" if conversation.id else \
+        f"loaded {conversation.source}; new questions go to conversation {state.session.conversation_id}"
+    state.console.print(Text(f"{continued}: {len(conversation.exchanges)} earlier question(s), the last {len(shown)} "
+                             "below", style="dim"), soft_wrap=True)  # a long file name stays whole
+    for exchange in shown:
+        state.console.print(Text(f"› {exchange.question}", style="bold"))
+        error = exchange.record.get("error") or "unfinished"
+        state.console.print(Text(exchange.answer if exchange.answer is not None else f"(no answer: {error})"))
+
+
+def run_repl(session, console: Console, verbose: bool = False, prompt_session: PromptSession | None = None,
+             resumed: Conversation | None = None) -> None:
+    """`resumed`: an earlier conversation to take up (chat --resume, chat --load)."""
     state = ReplState(session=session, console=console, verbose=verbose)
     prompt = prompt_session or make_prompt_session(session.registry.names())
     console.print(Text(f"slmreact · {session.profile.name} · {len(session.registry.tools)} tools · "
                        "/help for commands, Ctrl-D to exit", style="dim"))
+    if resumed is not None:
+        session.resume(resumed)
+        state.transcript = [exchange.saved() for exchange in resumed.exchanges]
+        show_resumed(state, resumed)
     session.warm_in_background()  # the system prompt's state, while the first question is typed
     while state.running:
         try:

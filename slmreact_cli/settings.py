@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # only for the annotation: config.py imports this module
     from .config import Profile
 
 DEFAULT_TOOL_TIMEOUT = 30.0  # seconds before a tool call is stopped
+CALLING_FORMATS = ("json", "template")  # see loop/calling.py
 
 
 @dataclass
@@ -36,14 +37,20 @@ class AgentSettings:
     # question refers back; then the last few, see guards/history.py) or "full" (all of them).
     # Native mode always holds all of them.
     history: str = "auto"
+    user_rules: str = ""  # the user's text appended to the system prompt's rules (`system` in config.toml)
     # Guards switched off, by name (guards.GUARDS), to measure what each one is worth.
     disabled_guards: frozenset[str] = frozenset()
+    # How the calling step asks for calls (react mode): "json", a JSON list after a prompt of its
+    # own, or "template", the chat template's `tools=` and `<tool_call>` blocks (see loop/calling.py).
+    calling_format: str = "json"
     model_name: str = ""  # the profile's name, which each run's Started event reports
 
     def __post_init__(self) -> None:
         unknown = unknown_guards(self.disabled_guards)
         if unknown:
             raise ValueError(f"unknown guard {unknown[0]!r} (valid: {', '.join(GUARDS)})")
+        if self.calling_format not in CALLING_FORMATS:
+            raise ValueError(f"unknown calling_format {self.calling_format!r} (valid: {', '.join(CALLING_FORMATS)})")
 
     def uses(self, guard: str) -> bool:
         """Whether a guard is on: not disabled and, for grounding, not switched off by `grounding`."""
@@ -74,11 +81,14 @@ class SessionOptions:
     tools: list[str] | None = None  # tool modules; None: the shipped tools
     tool_timeout: float = DEFAULT_TOOL_TIMEOUT
     log: bool = True  # write the transcript log
+    mcp: list[str] | None = None  # --mcp values: MCP server commands or URLs, beside config.toml's [[mcp]]
     # AgentSettings fields of the same name
     max_steps: int | None = None
     constrained: bool | None = None
     mode: str | None = None  # "react", "native" or "code"
+    user_rules: str | None = None  # appended to the system prompt's rules (`system` in config.toml)
 
     def overrides(self) -> dict[str, Any]:
         """The AgentSettings fields these options set (None: not set)."""
-        return {"max_steps": self.max_steps, "constrained": self.constrained, "mode": self.mode}
+        return {"max_steps": self.max_steps, "constrained": self.constrained, "mode": self.mode,
+                "user_rules": self.user_rules}

@@ -134,6 +134,11 @@ def schema_validator(name: str, parameters: dict, defaults: dict) -> Any:
 def _type_name(spec: dict) -> str:
     if "enum" in spec:
         return " | ".join(json.dumps(v) for v in spec["enum"])
+    if "const" in spec:
+        return json.dumps(spec["const"])
+    choices = spec.get("anyOf") or spec.get("oneOf")  # MCP tools' schemas write Optional[int] this way
+    if isinstance(choices, list) and all(isinstance(c, dict) for c in choices):
+        return " | ".join(dict.fromkeys(_type_name(c) for c in choices))
     kind = spec.get("type", "any")
     if isinstance(kind, list):
         return " | ".join(kind)

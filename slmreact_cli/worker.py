@@ -8,6 +8,11 @@ On a timeout, an interruption, or a worker that died (sys.exit is caught, os._ex
 not), the worker's whole process group is stopped, the processes a tool started included, and a
 new worker is started for the next call, so a late reply can never answer a later call.
 
+MCP servers (`--mcp`) are held by the session's worker too (see `mcp/client.py`): it connects to
+them when it starts, sends their tool listings first, and runs their calls, each under the call's
+time limit, so a slow MCP call is cancelled on its server instead of ending the worker; the parent
+waits a little longer before it stops the worker as for any tool.
+
 The worker starts with `-P` (the working folder is not put on sys.path, so a `json.py` there is
 not imported), in a session of its own (the terminal's Ctrl-C goes to this process, which stops
 the worker itself), and with a memory limit (`tool_memory_mb`). The cost is one process start per
@@ -31,6 +36,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener
 
 from .errors import ToolLoadError
+from .mcp.registry import McpTool
+from .mcp.servers import McpServer, ServerTools
 from .settings import DEFAULT_TOOL_TIMEOUT
 from .tools import (DEFAULT_MAX_CHARS, DEFAULT_MEMORY_MB, IMPORT_TIMEOUT, ModuleRef, Registry, checked_arguments,
                     describe_module, import_module, signature_validator)
@@ -88,10 +95,15 @@ class Worker:
             return self.process.wait(timeout=5)
         return None
 
-    def stop(self) -> None:
-        """Stop the worker and every process in its group (what its tools started), then close the link."""
+    def stop(self, grace: float = 0.0) -> None:
+        """Stop the worker and every process in its group (what its tools started), then close the link.
+        `grace`: seconds the worker has to end by itself once its link is closed (to close its MCP
+        connections, whose stdio servers run in process groups of their own)."""
         with contextlib.suppress(OSError):
             self.link.close()
+        if grace > 0:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=grace)
         _kill_process_tree(self.process)
 
 
@@ -163,29 +175,51 @@ def describe_modules(modules: list[tuple[str, ModuleRef]]):
         worker.stop()
 
 
+MCP_CALL_GRACE = 15.0  # seconds past an MCP call's time limit before the worker itself is stopped
+MCP_CLOSE_GRACE = 8.0  # seconds a worker holding MCP connections has to close them
+
+
 class ToolRunner:
     """Parent side: validates, sends calls to the worker and turns every failure into a CallResult."""
 
     def __init__(self, registry: Registry, timeout: float = DEFAULT_TOOL_TIMEOUT, max_chars: int = DEFAULT_MAX_CHARS,
-                 memory_limit_mb: int = DEFAULT_MEMORY_MB):
+                 memory_limit_mb: int = DEFAULT_MEMORY_MB, mcp_servers: list[McpServer] | None = None):
         self.registry = registry
         self.timeout = timeout
         self.max_chars = max_chars
         self.memory_limit_mb = memory_limit_mb
+        self.mcp_servers = list(mcp_servers or [])
+        self.mcp_listings: list[ServerTools] = []  # what the worker found on each server when it started
         self._worker: Worker | None = None
         self._sequence = 0
 
     def start(self) -> None:
+        """Start the worker. With MCP servers, wait until it has connected to them and listed their
+        tools (`mcp_listings`); without, return at once while it imports the tool modules."""
         if self._worker is not None and self._worker.process.poll() is None:
             return
-        self.close()
+        self._discard()
         worker = start_worker()
         try:
-            worker.link.send(("serve", _worker_sys_path(), self.registry.exports(), self.memory_limit_mb))
+            worker.link.send(("serve", _worker_sys_path(), self.registry.exports(), self.memory_limit_mb,
+                              self.mcp_servers))
+            if self.mcp_servers:
+                self.mcp_listings = self._receive_listings(worker)
         except BaseException:
             worker.stop()
             raise
         self._worker = worker
+
+    def _receive_listings(self, worker: Worker) -> list[ServerTools]:
+        from .mcp.client import CLOSE_TIMEOUT, CONNECT_TIMEOUT
+
+        failed = [ServerTools(s.name, error="the tool worker ended while connecting") for s in self.mcp_servers]
+        try:
+            if not worker.link.poll(CONNECT_TIMEOUT + 4 * CLOSE_TIMEOUT):
+                return [ServerTools(s.name, error=f"no answer within {CONNECT_TIMEOUT:g} s") for s in self.mcp_servers]
+            return worker.link.recv()
+        except (EOFError, OSError):
+            return failed
 
     def call(self, name: str, arguments: dict) -> CallResult:
         start = time.perf_counter()
@@ -197,32 +231,35 @@ class ToolRunner:
             args = tool.validate(arguments)
         except ValueError as exc:
             return CallResult(False, f"ValueError: {exc}", 0.0)
+        target = tool.target if isinstance(tool, McpTool) else None
         try:
-            ok, text, cut = self._exchange(name, args)
+            ok, text, cut = self._exchange(name, args, target)
         except CallTimedOut:
-            self.close()
+            self._discard()
             return CallResult(False, f"TimeoutError: {name} did not finish within {self.timeout:g} s "
                                      "and was stopped", time.perf_counter() - start)
         except WorkerGone as gone:
-            self.close()
+            self._discard()
             return CallResult(False, f"ToolCrashed: {name} ended its process (exit code {gone.exit_code})",
                               time.perf_counter() - start)
         except BaseException:
-            self.close()  # interrupted mid-call: the worker may still answer this call later
+            self._discard()  # interrupted mid-call: the worker may still answer this call later
             raise
         return CallResult(ok, text, time.perf_counter() - start, cut)
 
-    def _exchange(self, name: str, args: dict) -> tuple[bool, str, int]:
-        """Send one call and wait for its own reply; replies to earlier calls are dropped."""
+    def _exchange(self, name: str, args: dict, target: tuple[str, str] | None = None) -> tuple[bool, str, int]:
+        """Send one call and wait for its own reply; replies to earlier calls are dropped. An MCP
+        call (`target`: server and tool name) is timed by the worker, which cancels it on the server;
+        this side waits a grace period longer before it gives up on the worker."""
         try:
             self.start()
         except OSError as exc:
             raise WorkerGone(None) from exc
         worker = self._worker
         self._sequence += 1
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + self.timeout + (MCP_CALL_GRACE if target else 0.0)
         try:
-            worker.link.send((self._sequence, name, args, self.max_chars))
+            worker.link.send((self._sequence, name, args, self.max_chars, target, self.timeout))
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not worker.link.poll(remaining):
@@ -234,6 +271,13 @@ class ToolRunner:
             raise WorkerGone(worker.exit_code()) from exc
 
     def close(self) -> None:
+        """Stop the worker; one holding MCP connections first closes them."""
+        if self._worker is not None:
+            self._worker.stop(grace=MCP_CLOSE_GRACE if self.mcp_servers else 0.0)
+        self._worker = None
+
+    def _discard(self) -> None:
+        """Stop the worker at once: it timed out, crashed or was interrupted."""
         if self._worker is not None:
             self._worker.stop()
         self._worker = None
@@ -319,18 +363,39 @@ def _answer(function: _Function | None, why_missing: str | None, name: str, args
         return False, text, cut
 
 
-def serve(link: Connection, exports: list[tuple[ModuleRef, list[str]]]) -> None:
+def _answer_mcp(connections, target: tuple[str, str], name: str, args: dict, timeout: float,
+                max_chars: int) -> tuple[bool, str, int]:
+    if connections is None:
+        return False, f"LookupError: {name} is not available: no MCP servers are connected", 0
+    ok, text = connections.call(*target, args, timeout, name)
+    return (ok, *truncate(text, max_chars))
+
+
+def serve(link: Connection, exports: list[tuple[ModuleRef, list[str]]], mcp_servers: list[McpServer]) -> None:
+    connections = None
+    if mcp_servers:
+        from .mcp.client import McpConnections
+
+        connections = McpConnections(mcp_servers)
+        link.send(connections.open_all())
     functions, missing = _load_functions(exports)
     worker_pid = os.getpid()
-    while True:
-        try:
-            sequence, name, args, max_chars = link.recv()
-        except (EOFError, OSError):
-            return
-        reply = _answer(functions.get(name), missing.get(name), name, args, max_chars)
-        if os.getpid() != worker_pid:
-            os._exit(0)  # a copy left by a tool that forked: only the worker itself answers
-        link.send((sequence, *reply))
+    try:
+        while True:
+            try:
+                sequence, name, args, max_chars, target, timeout = link.recv()
+            except (EOFError, OSError):
+                return
+            if target is not None:
+                reply = _answer_mcp(connections, target, name, args, timeout, max_chars)
+            else:
+                reply = _answer(functions.get(name), missing.get(name), name, args, max_chars)
+            if os.getpid() != worker_pid:
+                os._exit(0)  # a copy left by a tool that forked: only the worker itself answers
+            link.send((sequence, *reply))
+    finally:
+        if connections is not None and os.getpid() == worker_pid:
+            connections.close()
 
 
 def describe(link: Connection, modules: list[tuple[str, ModuleRef]]) -> None:
@@ -368,7 +433,7 @@ def main() -> None:
         describe(link, request[2])
     else:
         _limit_memory(request[3])
-        serve(link, request[2])
+        serve(link, request[2], request[4])
 
 
 if __name__ == "__main__":

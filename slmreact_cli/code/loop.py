@@ -126,7 +126,7 @@ class CodeLoop:
     def __init__(self, engine, registry, runner, settings, approve, reason: Reason):
         self.engine, self.registry, self.runner, self.settings = engine, registry, runner, settings
         self.approve, self.reason = approve, reason
-        self.system = {"role": "system", "content": code_system_prompt(registry)}
+        self.system = {"role": "system", "content": code_system_prompt(registry, settings.user_rules)}
         self.params = {name: list(tool.parameters.get("properties", {})) for name, tool in registry.tools.items()}
         self.history: list[dict] = []
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 
-from ..prompts import example_tools
+from ..prompts import example_tools, with_user_rules
 from ..tools import Registry, Tool
 
 CODE_RULES = """\
@@ -83,7 +83,7 @@ def example_call(tool: Tool) -> str:
     return f"{tool.name}({args})"
 
 
-def code_system_prompt(registry: Registry) -> str:
+def code_system_prompt(registry: Registry, user_rules: str = "") -> str:
     tools = "\n\n".join(python_signature(t) for t in registry.tools.values())
     example = ""
     listed = example_tools(registry)
@@ -115,7 +115,7 @@ print(a * b)
 Observation: 30.0
 Thought: 30.0 is what the question asks for.
 Answer: The answer is 30.0."""
-    return f"""{CODE_RULES}
+    return f"""{with_user_rules(CODE_RULES, user_rules)}
 
 Tools:
 ```python

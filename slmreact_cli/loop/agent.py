@@ -32,9 +32,10 @@ class Agent:
         self.settings = settings or AgentSettings()
         self.approve = approve
         self.calling = CallingStep(engine, registry, constrained=self.settings.constrained,
-                                   max_new_tokens=self.settings.max_new_tokens)
+                                   max_new_tokens=self.settings.max_new_tokens,
+                                   calling_format=self.settings.calling_format)
         self.steps = Steps(engine, registry, runner, self.settings, self.calling, approve)
-        self.system = {"role": "system", "content": reasoning_system_prompt(registry)}
+        self.system = {"role": "system", "content": reasoning_system_prompt(registry, self.settings.user_rules)}
         self.history: list[dict] = []  # earlier questions' messages, full traces
         self.react = ReactLoop(self.steps, self.settings, self.system)
         self.native = NativeLoop(self.steps, self.settings)

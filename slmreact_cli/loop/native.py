@@ -17,7 +17,7 @@ from ..events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswe
                       ThoughtDelta)
 from ..guards.history import OVERFLOW, fit_to_window
 from ..parsing import parse_calls
-from ..prompts import NATIVE_STUCK_PREFIX, NATIVE_SYSTEM
+from ..prompts import NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, with_user_rules
 from ..settings import AgentSettings
 from .steps import Steps
 
@@ -43,7 +43,8 @@ class NativeLoop:
         schemas = self.registry.schemas()
         count = self._counter(schemas)
         budget = self.engine.context_length - self.settings.max_new_tokens
-        base = [{"role": "system", "content": NATIVE_SYSTEM}, *history, {"role": "user", "content": question}]
+        system = with_user_rules(NATIVE_SYSTEM, self.settings.user_rules)
+        base = [{"role": "system", "content": system}, *history, {"role": "user", "content": question}]
         turn: list[dict] = []
         seen_calls: dict[str, str] = {}
         new_tokens, decode_seconds = 0, 0.0
