@@ -67,7 +67,8 @@ def test_stream_yields_the_events_in_order(home, sample):
         stream = assistant.stream("What is 2+3?")
         happened = list(stream)
     kinds = [type(e).__name__ for e in happened]
-    assert kinds[0] in ("ThoughtDelta", "ModelTurn", "Thought") and kinds[-1] == "Answer"
+    assert kinds[0] == "Started" and kinds[-1] == "Answer"
+    assert (happened[0].question, happened[0].model) == ("What is 2+3?", assistant.model)
     call = next(e for e in happened if isinstance(e, events.ToolCall))
     assert (call.name, call.arguments, call.result) == ("add", {"x": 2, "y": 3}, "5")
     assert happened[-1].text == "5"

@@ -14,11 +14,12 @@ def test_a_profile_with_no_settings_gives_the_loops_defaults():
 
 def test_every_profile_setting_reaches_the_loop():
     profile = Profile(name="tuned", source="x/y", stop=["END"], mode="native", constrained=False, redraws=0,
-                      grounding=False, history="full",
+                      grounding=False, history="full", disabled_guards=["repeats"], calling_format="template",
                       generation=Generation(temperature=0.7, top_p=0.9, top_k=40, max_new_tokens=99, seed=7))
     assert AgentSettings.from_profile(profile) == AgentSettings(
         stop=("END",), mode="native", constrained=False, redraws=0, grounding=False, history="full",
-        max_new_tokens=99, sampling=Sampling(temperature=0.7, top_p=0.9, top_k=40, seed=7), model_name="tuned")
+        disabled_guards=frozenset({"repeats"}), calling_format="template", max_new_tokens=99,
+        sampling=Sampling(temperature=0.7, top_p=0.9, top_k=40, seed=7), model_name="tuned")
 
 
 def test_flags_override_the_profile_and_unset_flags_leave_it():
