@@ -39,6 +39,7 @@ from .errors import ToolLoadError
 from .events import Event
 from .models.base import Engine
 from .safe_io import replace_surrogates
+from .settings import DEFAULT_TOOL_TIMEOUT, AgentSettings
 from .tools import ModuleRef, Registry, load_registry, module_ref
 
 MAX_QUESTION_CHARS = 20_000
@@ -140,9 +141,9 @@ class Agent:
     """
 
     def __init__(self, model: str | None = None, tools: Sequence[ToolSpec] | None = None, *,
-                 engine: Engine | None = None, max_steps: int = 8, mode: str | None = None, system: str = "",
-                 approve: Approver | Iterable[str] | None = None, tool_timeout: float = 30.0,
-                 grammar: bool | None = None, log: bool = False):
+                 engine: Engine | None = None, max_steps: int = AgentSettings.max_steps, mode: str | None = None,
+                 system: str = "", approve: Approver | Iterable[str] | None = None,
+                 tool_timeout: float = DEFAULT_TOOL_TIMEOUT, grammar: bool | None = None, log: bool = False):
         from .config import resolve_model
         from .session import Session, SessionOptions
         from .worker import ToolRunner
@@ -187,7 +188,7 @@ class Agent:
         from .render import RecordBuilder
 
         question = checked_question(question)
-        record = RecordBuilder(question, self.model)
+        record = RecordBuilder()
         for event in self._session.events(question):
             record(event)
         return record.result()

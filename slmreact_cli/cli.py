@@ -4,12 +4,15 @@ Exit codes: 0 answered, 1 no answer, 2 usage error (bad flags, config, tools, mo
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -18,7 +21,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 from . import completion
 from .cli_files import cache_app, models_app
 from .errors import SlmreactError
+from .models.base import Engine
 from .safe_io import replace_surrogates
+from .settings import DEFAULT_TOOL_TIMEOUT, AgentSettings, SessionOptions
 
 app = typer.Typer(add_completion=True, no_args_is_help=False, rich_markup_mode=None,
                   help="A ReAct agent on a small local model that answers questions with your Python functions.")
@@ -74,16 +79,22 @@ class LoadDisplay:
         self.progress.stop()
 
 
+def given_engine(ctx: typer.Context) -> Engine | None:
+    """An engine given as the context object (`CliRunner().invoke(app, args, obj=engine)`): it
+    answers instead of the profile's model."""
+    return ctx.find_object(Engine)
+
+
 @contextmanager
-def loaded_session(options, console: Console, approve=False) -> Iterator:
+def loaded_session(options: SessionOptions, console: Console, approve=False, engine: Engine | None = None) -> Iterator:
     """`approve`: True asks on the terminal before each call; an approver (a callable) decides by
-    itself; False runs every call."""
+    itself; False runs every call. `engine`: see `given_engine`."""
     from .approval import TerminalApprover
     from .session import open_session
 
     approver = TerminalApprover(console) if approve is True else approve or None
     with LoadDisplay(console) as display:
-        session = open_session(options, progress=display, approve=approver)
+        session = open_session(options, progress=display, approve=approver, engine=engine)
     try:
         if hasattr(approver, "check"):  # a policy naming tools: a typo would silently change what runs
             approver.check(session.registry.names())
@@ -103,12 +114,48 @@ def _settings(ctx: typer.Context, model, tools, max_steps, mode, approve=None):
     return effective_settings(given_on_command_line(ctx, values))
 
 
-def _options(settings, grammar, tool_timeout, no_log=False, mcp=None):
-    from .session import SessionOptions
+def session_options(
+    model: ModelOpt = None,
+    tools: ToolsOpt = None,
+    max_steps: StepsOpt = AgentSettings.max_steps,
+    constrained: GrammarOpt = None,
+    tool_timeout: TimeoutOpt = DEFAULT_TOOL_TIMEOUT,
+    no_log: NoLogOpt = False,
+    mode: ModeOpt = None,
+    mcp: McpOpt = None,
+) -> SessionOptions:
+    """The flags that open a session, defined once for `ask`, `batch` and `chat`, as typed; config.toml's
+    saved defaults fill in the ones not given (`_with_saved_defaults`)."""
+    return SessionOptions(model=model, tools=tools, max_steps=max_steps, constrained=constrained,
+                          tool_timeout=tool_timeout, log=not no_log, mode=mode, mcp=mcp)
 
-    return SessionOptions(model=settings.model.value, tools=settings.tools.value, max_steps=settings.max_steps.value,
-                          constrained=grammar, tool_timeout=tool_timeout, log=not no_log, mode=settings.mode.value,
-                          user_rules=settings.system.value, mcp=mcp)
+
+def with_session_options(command: Callable) -> Callable:
+    """Gives a command that takes `options: SessionOptions` the flags of `session_options` instead.
+    Typer has no shared option groups and reads a command's flags from its signature, so the
+    signature it reads is the command's parameters without defaults (the context, arguments), then
+    the shared flags, then the command's own options."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "options"]
+    shared = list(inspect.signature(session_options, eval_str=True).parameters.values())
+    required = [p for p in own if p.default is inspect.Parameter.empty]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+              for p in required + shared + [p for p in own if p not in required]]
+
+    @functools.wraps(command)
+    def with_options(**values):
+        flags = {p.name: values.pop(p.name, p.default) for p in shared}  # `root` calls `chat` with none
+        return command(options=session_options(**flags), **values)
+
+    with_options.__signature__ = inspect.Signature(params)
+    with_options.__annotations__ = {p.name: p.annotation for p in params}
+    return with_options
+
+
+def _with_saved_defaults(options: SessionOptions, settings) -> SessionOptions:
+    """The session's options: the flags, with config.toml's saved defaults where no flag was given
+    (`settings` from `_settings`)."""
+    return replace(options, model=settings.model.value, tools=settings.tools.value,
+                   max_steps=settings.max_steps.value, mode=settings.mode.value, user_rules=settings.system.value)
 
 
 def _approver(settings, console: Console | None):
@@ -130,21 +177,15 @@ def _check_question(question: str) -> str:
 
 
 @app.command()
+@with_session_options
 def ask(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question.")],
-    model: ModelOpt = None,
-    tools: ToolsOpt = None,
-    max_steps: StepsOpt = 8,
+    options: SessionOptions,
     verbose: VerboseOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the run as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the answer on stdout.")] = False,
-    grammar: GrammarOpt = None,
-    tool_timeout: TimeoutOpt = 30.0,
-    no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
-    mode: ModeOpt = None,
-    mcp: McpOpt = None,
     continue_last: Annotated[bool, typer.Option("--continue", "-c", help="Continue the last conversation.")] = False,
     cid: Annotated[Optional[str], typer.Option("--cid", help="Continue the conversation with this id.")] = None,
 ) -> None:
@@ -153,15 +194,17 @@ def ask(
     from .render import PanelRenderer, RecordBuilder
 
     question = _check_question(question)
-    settings = _settings(ctx, model, tools, max_steps, mode, "always" if approve else "never")
+    settings = _settings(ctx, options.model, options.tools, options.max_steps, options.mode,
+                         "always" if approve else "never")
     earlier = to_continue(continue_last, cid)  # before the model loads: an unknown id fails fast
     err = stderr_console()
     plain_stdout = quiet or json_out or not sys.stdout.isatty()
     panels = PanelRenderer(err if plain_stdout else Console(), verbose=verbose, show_answer=not plain_stdout)
-    with loaded_session(_options(settings, grammar, tool_timeout, no_log, mcp), err, _approver(settings, err)) as session:
+    with loaded_session(_with_saved_defaults(options, settings), err, _approver(settings, err),
+                        given_engine(ctx)) as session:
         if earlier is not None:
             session.resume(earlier)
-        record = RecordBuilder(question, session.model_name)
+        record = RecordBuilder()
         try:
             session.ask(question, record, panels)
         finally:
@@ -203,11 +246,12 @@ def _batch_record(session, number: int, line: bytes) -> dict:
     from .render import RecordBuilder
 
     item, problem = _batch_item(number, line)
-    record = RecordBuilder(item.get("question") if item else None, session.model_name,
-                           item.get("id") if item else None)
     if problem:
+        record = RecordBuilder(item.get("question") if item else None, session.model_name,
+                               item.get("id") if item else None)
         record.record["error"] = problem
         return record.result()
+    record = RecordBuilder(record_id=item["id"])
     try:
         session.reset()
         session.ask(item["question"], record)
@@ -219,19 +263,13 @@ def _batch_record(session, number: int, line: bytes) -> dict:
 
 
 @app.command()
+@with_session_options
 def batch(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="JSON lines with \"id\" and \"question\", or - for stdin.")],
-    model: ModelOpt = None,
-    tools: ToolsOpt = None,
-    max_steps: StepsOpt = 8,
+    options: SessionOptions,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write results here instead of stdout.")] = None,
-    grammar: GrammarOpt = None,
-    tool_timeout: TimeoutOpt = 30.0,
-    no_log: NoLogOpt = False,
-    mode: ModeOpt = None,
     approve: BatchApproveOpt = None,
-    mcp: McpOpt = None,
 ) -> None:
     """Answer many questions with one model load; one JSON line out per line in, in order."""
     if file != "-" and not Path(file).is_file():
@@ -239,7 +277,7 @@ def batch(
     from .approval import AllowList
 
     allowed = sorted(AllowList.parse(approve).tools) if approve is not None else None
-    settings = _settings(ctx, model, tools, max_steps, mode, allowed)
+    settings = _settings(ctx, options.model, options.tools, options.max_steps, options.mode, allowed)
     err = stderr_console()
     if settings.approve.value == "always":
         err.print(f'approve = "always" ({settings.approve.source}): batch has no one to ask, so no tool call runs; '
@@ -247,7 +285,8 @@ def batch(
     sink = open(out, "w", encoding="utf-8", errors="replace") if out else sys.stdout
     answered = total = 0
     try:
-        with loaded_session(_options(settings, grammar, tool_timeout, no_log, mcp), err, _approver(settings, None)) as session:
+        with loaded_session(_with_saved_defaults(options, settings), err, _approver(settings, None),
+                            given_engine(ctx)) as session:
             for number, line in _read_batch_lines(file):
                 total += 1
                 result = _batch_record(session, number, line)
@@ -294,7 +333,7 @@ def show_config(
     ctx: typer.Context,
     model: ModelOpt = None,
     tools: ToolsOpt = None,
-    max_steps: StepsOpt = 8,
+    max_steps: StepsOpt = AgentSettings.max_steps,
     mode: ModeOpt = None,
     approve: ApproveOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -348,18 +387,12 @@ def logs(
 
 
 @app.command()
+@with_session_options
 def chat(
     ctx: typer.Context,
-    model: ModelOpt = None,
-    tools: ToolsOpt = None,
-    max_steps: StepsOpt = 8,
+    options: SessionOptions,
     verbose: VerboseOpt = False,
-    grammar: GrammarOpt = None,
-    tool_timeout: TimeoutOpt = 30.0,
-    no_log: NoLogOpt = False,
     approve: ApproveOpt = False,
-    mode: ModeOpt = None,
-    mcp: McpOpt = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Reopen a logged conversation: the last one, or the id given after --resume.")] = False,
     conversation_id: Annotated[Optional[str], typer.Argument(
@@ -372,9 +405,11 @@ def chat(
 
     console = Console()
     err = stderr_console()
-    settings = _settings(ctx, model, tools, max_steps, mode, "always" if approve else "never")
+    settings = _settings(ctx, options.model, options.tools, options.max_steps, options.mode,
+                         "always" if approve else "never")
     reopened = to_reopen(resume, conversation_id, load)
-    with loaded_session(_options(settings, grammar, tool_timeout, no_log, mcp), err, _approver(settings, err)) as session:
+    with loaded_session(_with_saved_defaults(options, settings), err, _approver(settings, err),
+                        given_engine(ctx)) as session:
         run_repl(session, console, verbose=verbose, resumed=reopened)
 
 
@@ -395,7 +430,7 @@ def root(ctx: typer.Context,
                                            help="Print the version and exit.")) -> None:
     """slmreact with no command starts `chat`."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(chat, ctx)  # every option at its default
+        ctx.invoke(chat, ctx=ctx)  # every option at its default
 
 
 def main() -> None:

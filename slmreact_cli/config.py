@@ -3,7 +3,8 @@
 A profile names an engine, a model source, an optional LoRA adapter and generation defaults.
 Unknown keys and wrong types are errors that list what is valid. Types are strict: `redraws =
 true` is an error, not 1, and a string is never read as a number (an integer is a valid float). `--model` takes a profile name
-or a path (a Hugging Face folder or a .gguf file).
+or a path (a Hugging Face folder or a .gguf file). A key the loop also has takes its default from
+`settings.AgentSettings`, so each default is written once.
 """
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .guards import GUARDS, unknown_guards
-from .models.base import Role
+from .models.base import Role, Sampling
 from .models.hub import is_hub_id
 from .paths import bundled, config_dir
+from .settings import AgentSettings
+from .tools import DEFAULT_MEMORY_MB
 
 DEFAULT_PROFILE = "qwen2.5-coder-1.5b"
 EMBEDDED_PREFIX = "embedded:"
@@ -26,11 +29,11 @@ EMBEDDED_PREFIX = "embedded:"
 class Generation(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    temperature: float = Field(0.0, ge=0.0)
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
-    top_k: int = Field(0, ge=0)
-    max_new_tokens: int = Field(256, gt=0)
-    seed: int | None = None
+    temperature: float = Field(Sampling.temperature, ge=0.0)
+    top_p: float = Field(Sampling.top_p, gt=0.0, le=1.0)
+    top_k: int = Field(Sampling.top_k, ge=0)
+    max_new_tokens: int = Field(AgentSettings.max_new_tokens, gt=0)
+    seed: int | None = Sampling.seed
 
 
 class ServerSettings(BaseModel):
@@ -76,24 +79,24 @@ class Profile(BaseModel):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     quantize: Literal["none", "int8"] = "none"
     max_seq_length: int = Field(4096, gt=0)
-    stop: list[str] = Field(default_factory=lambda: ["PAUSE", "Observation:"])
-    mode: Literal["react", "native", "code"] = "react"
-    constrained: bool = True
+    stop: list[str] = Field(default_factory=lambda: list(AgentSettings.stop))
+    mode: Literal["react", "native", "code"] = AgentSettings.mode
+    constrained: bool = AgentSettings.constrained  # function calls under the tools' grammar (--grammar)
     # How react mode's calling step asks for calls: "json" (a JSON list after a prompt of its own)
     # or "template" (the chat template's own tool-call format, `<tool_call>` blocks).
-    calling_format: Literal["json", "template"] = "json"
+    calling_format: Literal["json", "template"] = AgentSettings.calling_format
     # Reasoning turns drawn again per question when the model hits a dead end (it only repeats an
     # earlier Action, or leaves an argument as a placeholder); 0 turns this off.
-    redraws: int = Field(2, ge=0)
+    redraws: int = Field(AgentSettings.redraws, ge=0)
     # Question, once, a number in a call or an Answer found in neither the question nor an observation.
-    grounding: bool = True
+    grounding: bool = AgentSettings.grounding
     # Which earlier questions of a chat session a question's prompt holds (see guards/history.py).
-    history: Literal["auto", "full"] = "auto"
+    history: Literal["auto", "full"] = AgentSettings.history
     # Guards switched off by name, for ablations (see slmreact_cli/guards): ["grounding", "repeats"].
     disabled_guards: list[str] = Field(default_factory=list)
     # The memory limit of the process that runs the tools, in MiB (a tool past it gets a MemoryError);
     # 0 turns it off.
-    tool_memory_mb: int = Field(4096, ge=0)
+    tool_memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=0)
     generation: Generation = Field(default_factory=Generation)
     server: ServerSettings | None = None
 

@@ -12,16 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_PROFILE, read_user_config, user_config_path
+from .settings import AgentSettings
 
 FLAG = "flag"
 DEFAULT = "default"
-DEFAULT_MAX_STEPS = 8
 
 # Settings in the order `slmreact config` shows them; config.toml names the model `default`.
 NAMES = ("model", "tools", "approve", "system", "max_steps", "mode")
 _CONFIG_KEYS = {"model": "default"}
 _DEFAULTS: dict[str, Any] = {"model": DEFAULT_PROFILE, "tools": None, "approve": "never", "system": "",
-                             "max_steps": DEFAULT_MAX_STEPS, "mode": None}
+                             "max_steps": AgentSettings.max_steps, "mode": None}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,3 @@ class ModelError(SlmreactError):
 
 class EngineUnavailable(ModelError):
     """The engine a profile asks for cannot run on this machine."""
-
-
-class Interrupted(SlmreactError):
-    """Generation was stopped by the user (Ctrl-C)."""

@@ -1,11 +1,23 @@
 """The agent's events: a closed set of frozen dataclasses, each with a literal `type` and its step.
 
-The loop yields them; renderers (Rich panels, verbose trace, JSON) consume them.
+The loop yields them; renderers (Rich panels, verbose trace, JSON) consume them. Every run opens
+with `Started`, which carries the question and the model to each consumer, and ends with exactly
+one `Answer` or `NoAnswer`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Union
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run begins: the question as the loop received it, and the profile that answers it."""
+
+    question: str
+    model: str
+    step: int = 0
+    type: Literal["started"] = "started"
 
 
 @dataclass(frozen=True)
@@ -118,12 +130,8 @@ class Error:
     type: Literal["error"] = "error"
 
 
-Event = Union[ThoughtDelta, ModelTurn, Thought, Action, CallPlan, ToolCall, Observation, Notice, Answer,
+Event = Union[Started, ThoughtDelta, ModelTurn, Thought, Action, CallPlan, ToolCall, Observation, Notice, Answer,
               NoAnswer, Error]
-
-
-def to_dict(event: Event) -> dict[str, Any]:
-    return asdict(event)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import SlmreactError
-from .events import Answer, Event, ModelTurn, NoAnswer, ThoughtDelta, ToolCall
+from .events import Answer, Event, ModelTurn, NoAnswer, Started, ThoughtDelta, ToolCall
 from .log_schema import migrate, tool_call_text
 from .paths import data_dir
 from .safe_io import private_file, replace_surrogates
@@ -71,7 +71,8 @@ def new_conversation_id() -> str:
 
 
 class TranscriptLog:
-    """An event consumer: one row per question, one per event (streamed deltas excluded).
+    """An event consumer: one row per question, which `begin` opens (the session calls it with the
+    run's Started event), and one per later event (streamed deltas excluded).
 
     Any SQLite error, at opening or at any write, turns the log off with one warning; the
     question and the session go on without it."""
@@ -119,7 +120,7 @@ class TranscriptLog:
                           (self.question_id, question))
 
     def __call__(self, event: Event) -> None:
-        if self.question_id is None or isinstance(event, ThoughtDelta):
+        if self.question_id is None or isinstance(event, (Started, ThoughtDelta)):  # Started: see `begin`
             return
         payload = asdict(event)
         if isinstance(event, ModelTurn):
@@ -236,7 +237,7 @@ def since_time(text: str, now: float | None = None) -> float:
                             f"or 2025-01-31 14:00; not {text!r}") from None
 
 
-def recent(limit: int, path: Path | None = None, with_events: bool = False) -> list[dict[str, Any]]:
+def recent_questions(limit: int, path: Path | None = None, with_events: bool = False) -> list[dict[str, Any]]:
     """The last `limit` questions, oldest first. A log that cannot be read is a SlmreactError."""
     return find(LogQuery(), limit, path, with_events)
 

@@ -15,8 +15,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, StepRecord,
-                     Thought, ThoughtDelta, ToolCall)
+from .events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswer, Notice, Observation, Started,
+                     StepRecord, Thought, ThoughtDelta, ToolCall)
 
 OBSERVATION_LIMIT = 800
 
@@ -132,9 +132,11 @@ class PanelRenderer:
 
 
 class RecordBuilder:
-    """Collects events into the `batch` / `ask --json` record."""
+    """Collects events into the `batch` / `ask --json` record. The question and the model come with
+    the run's Started event; `question` and `model` are for a record without one (a `batch` line
+    that is not a valid question, a question rebuilt from the log)."""
 
-    def __init__(self, question: str, model: str, record_id: Any = None):
+    def __init__(self, question: str | None = None, model: str | None = None, record_id: Any = None):
         self.record: dict[str, Any] = {"id": record_id, "question": question, "answer": None, "steps": [],
                                        "seconds": 0.0, "model": model, "error": None}
         self._current: StepRecord | None = None
@@ -148,7 +150,9 @@ class RecordBuilder:
         return self._current
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Thought):
+        if isinstance(event, Started):
+            self.record["question"], self.record["model"] = event.question, event.model
+        elif isinstance(event, Thought):
             self._step_record(event.step).thought = event.text
         elif isinstance(event, Action):
             rec = self._step_record(event.step)

@@ -199,7 +199,7 @@ def ask_one(state: ReplState, question: str) -> None:
     """Run one question through the agent, rendering as it goes. Ctrl-C stops generation."""
     session = state.session
     panels = PanelRenderer(state.console, verbose=state.verbose)
-    record = RecordBuilder(question, session.model_name)
+    record = RecordBuilder()
     engine = session.engine
     engine.cancel.clear()
     previous = signal.getsignal(signal.SIGINT)

@@ -5,32 +5,21 @@ starts a new one and `resume` takes up an earlier one (see conversations.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from .config import Profile, resolve_model
-from .events import Event
+from .events import Event, Started
 from .logs import new_conversation_id
-from .loop import Agent, AgentSettings, Approver
-from .models.base import Engine, LoadProgress, Sampling
-from .tools import DEFAULT_TIMEOUT, Registry, load_registry
+from .loop import Agent, Approver
+from .models.base import Engine, LoadProgress
+from .settings import AgentSettings, SessionOptions
+from .tools import Registry, load_registry
 from .worker import ToolRunner
 
 if TYPE_CHECKING:
     from .conversations import Conversation
 
-
-@dataclass
-class SessionOptions:
-    model: str | None = None
-    tools: list[str] | None = None
-    max_steps: int = 8
-    constrained: bool | None = None  # None: the profile's setting
-    tool_timeout: float = DEFAULT_TIMEOUT
-    log: bool = True  # write the transcript log
-    mode: str | None = None  # "react", "native" or "code"; None: the profile's setting
-    user_rules: str = ""  # appended to the system prompt's rules (`system` in config.toml)
-    mcp: list[str] | None = None  # --mcp values: MCP server commands or URLs, beside config.toml's [[mcp]]
+__all__ = ["Session", "SessionOptions", "open_session", "open_tools"]
 
 
 class Session:
@@ -41,14 +30,7 @@ class Session:
         self.registry = registry
         self.runner = runner
         self.options = options
-        gen = profile.generation
-        constrained = profile.constrained if options.constrained is None else options.constrained
-        self.settings = AgentSettings(
-            max_steps=options.max_steps, max_new_tokens=gen.max_new_tokens, stop=tuple(profile.stop),
-            constrained=constrained, mode=options.mode or profile.mode, redraws=profile.redraws,
-            grounding=profile.grounding, history=profile.history, user_rules=options.user_rules,
-            disabled_guards=frozenset(profile.disabled_guards), calling_format=profile.calling_format,
-            sampling=Sampling(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k, seed=gen.seed))
+        self.settings = AgentSettings.from_profile(profile, options.overrides())
         self.agent = Agent(engine, registry, runner, self.settings, approve=approve)
         self.conversation_id = new_conversation_id()
         self.last_exchange: list[dict] = []  # the messages the last question added to the history
@@ -87,14 +69,12 @@ class Session:
     def events(self, question: str) -> Iterator[Event]:
         """One question's events as they happen, each written to the transcript log first. A run
         that an exception ends, or that its reader stops early, is recorded as failed."""
-        if self.log is not None:
-            self.log.begin(question, self.model_name, self.conversation_id, self.settings.mode)
         earlier = list(self._history_holder().history)
         self.last_exchange = []
         try:
             for event in self.agent.run(question):
                 if self.log is not None:
-                    self.log(event)
+                    self._log(event)
                 yield event
         except BaseException as exc:
             if self.log is not None:
@@ -104,6 +84,14 @@ class Session:
         self.last_exchange = added_messages(earlier, self._history_holder().history)
         if self.last_exchange and self.log is not None:
             self.log.keep_exchange(self.last_exchange)
+
+    def _log(self, event: Event) -> None:
+        """The run's Started event opens its row in the log, in this conversation; every later event
+        is written as it comes."""
+        if isinstance(event, Started):
+            self.log.begin(event.question, event.model, self.conversation_id, self.settings.mode)
+        else:
+            self.log(event)
 
     def warm_in_background(self) -> None:
         """Prefill (or load from disk) the system prompt's state while the user types the first
@@ -165,17 +153,19 @@ def open_tools(specs: list[str] | None, mcp: list[str] | None, **runner_options)
 
 
 def open_session(options: SessionOptions, progress: LoadProgress | None = None,
-                 approve: Approver | None = None) -> Session:
+                 approve: Approver | None = None, engine: Engine | None = None) -> Session:
     """Tools first (cheap errors fail fast), then the model, which is the slow part. The tool modules
-    are imported by worker processes only (see tools.load_registry)."""
+    are imported by worker processes only (see tools.load_registry). `engine`: an engine already
+    loaded (a scripted one, in tests) instead of the profile's."""
     profile = resolve_model(options.model)
     registry, runner = open_tools(options.tools, options.mcp, timeout=options.tool_timeout,
                                   memory_limit_mb=profile.tool_memory_mb)
     try:
         runner.start()  # the worker imports the tools while the model loads
-        from .models.loader import load_engine
+        if engine is None:
+            from .models.loader import load_engine
 
-        engine = load_engine(profile, progress)
+            engine = load_engine(profile, progress)
     except BaseException:
         runner.close()
         raise

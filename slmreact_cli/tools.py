@@ -30,7 +30,6 @@ from pydantic import ConfigDict, ValidationError, create_model
 from .errors import ToolLoadError
 from .paths import bundled
 
-DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_CHARS = 4000
 DEFAULT_MEMORY_MB = 4096  # the worker's memory limit; 0: none
 IMPORT_TIMEOUT = 120.0  # for importing the tool modules and building their schemas
@@ -174,10 +173,6 @@ class Registry:
     def exports(self) -> list[tuple[ModuleRef, list[str]]]:
         """Each module with the names of its tools: what the worker takes from it, and nothing else."""
         return [(ref, [t.name for t in self.tools.values() if t.module == ref]) for ref in self.modules]
-
-    def fingerprint(self) -> str:
-        """Identifies the tool set, e.g. to cache a compiled grammar."""
-        return hashlib.sha256(json.dumps(self.schemas(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _looks_like_path(spec: str) -> bool:

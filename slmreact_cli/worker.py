@@ -38,8 +38,9 @@ from multiprocessing.connection import Client, Connection, Listener
 from .errors import ToolLoadError
 from .mcp.registry import McpTool
 from .mcp.servers import McpServer, ServerTools
-from .tools import (DEFAULT_MAX_CHARS, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, IMPORT_TIMEOUT, ModuleRef, Registry,
-                    checked_arguments, describe_module, import_module, signature_validator)
+from .settings import DEFAULT_TOOL_TIMEOUT
+from .tools import (DEFAULT_MAX_CHARS, DEFAULT_MEMORY_MB, IMPORT_TIMEOUT, ModuleRef, Registry, checked_arguments,
+                    describe_module, import_module, signature_validator)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ MCP_CLOSE_GRACE = 8.0  # seconds a worker holding MCP connections has to close t
 class ToolRunner:
     """Parent side: validates, sends calls to the worker and turns every failure into a CallResult."""
 
-    def __init__(self, registry: Registry, timeout: float = DEFAULT_TIMEOUT, max_chars: int = DEFAULT_MAX_CHARS,
+    def __init__(self, registry: Registry, timeout: float = DEFAULT_TOOL_TIMEOUT, max_chars: int = DEFAULT_MAX_CHARS,
                  memory_limit_mb: int = DEFAULT_MEMORY_MB, mcp_servers: list[McpServer] | None = None):
         self.registry = registry
         self.timeout = timeout

@@ -35,7 +35,7 @@ def scripted(monkeypatch, home):
     def install(replies: list[ScriptedReply]) -> Opened:
         opened = Opened(engine=ScriptedEngine(replies=list(replies)))
 
-        def open_session(options, progress=None, approve=None):
+        def open_session(options, progress=None, approve=None, **_):  # every session runs on opened.engine
             opened.options.append(options)
             opened.approvers.append(approve)
             registry = load_registry(options.tools)

@@ -18,6 +18,31 @@ def registry():
     return load_registry([SAMPLE, CALCULATOR])
 
 
+@pytest.fixture(scope="session")
+def _described_tool_sets():
+    return {}
+
+
+@pytest.fixture
+def tools_described_once(monkeypatch, _described_tool_sets):
+    """Sessions opened by the CLI describe each set of tool modules once per test run: describing
+    starts a worker process that imports transformers, about a second each time. Each session
+    still starts its own tool worker; a module that fails to load fails every time."""
+    import slmreact_cli.session as session_module
+
+    load_registry = session_module.load_registry
+
+    def described_once(specs, *args, **kwargs):
+        if args or kwargs:
+            return load_registry(specs, *args, **kwargs)
+        key = tuple(specs or ())
+        if key not in _described_tool_sets:
+            _described_tool_sets[key] = load_registry(specs)
+        return _described_tool_sets[key]
+
+    monkeypatch.setattr(session_module, "load_registry", described_once)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """An isolated SLMREACT_HOME (config, data) that still shares the real model cache."""

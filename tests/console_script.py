@@ -59,7 +59,7 @@ def use_scripted_engine(monkeypatch, replies, runners: list) -> ScriptedEngine:
 
     engine = ScriptedEngine(replies=list(replies))
 
-    def open_session(options, progress=None, approve=None):
+    def open_session(options, progress=None, approve=None, **_):  # every session runs on `engine`
         registry = load_registry(options.tools)
         runner = ToolRunner(registry, timeout=options.tool_timeout)
         runners.append(runner)

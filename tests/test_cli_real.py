@@ -1,4 +1,5 @@
-"""The CLI end to end on the real embedded 0.5B, as a user runs it."""
+"""The CLI end to end as a user runs it: on the real embedded 0.5B (marked `model`), and the usage
+errors that stop it before any model loads."""
 import json
 import os
 import subprocess
@@ -7,8 +8,6 @@ import sys
 import pytest
 
 from conftest import SMALL_PROFILE
-
-pytestmark = pytest.mark.model
 
 SEED = "What is the square root of the difference between 32^2 and 54?"
 
@@ -24,6 +23,7 @@ def numbers(text):
     return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))]
 
 
+@pytest.mark.model
 def test_ask_json_answers_the_seed_question(home):
     proc = slmreact("ask", "--json", "--model", SMALL_PROFILE, SEED)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -34,6 +34,7 @@ def test_ask_json_answers_the_seed_question(home):
     assert calls and calls[0]["name"] == "calculate" and "result" in calls[0]
 
 
+@pytest.mark.model
 def test_batch_keeps_order_and_survives_bad_lines(home, tmp_path):
     lines = "\n".join([
         json.dumps({"id": "a", "question": "What is 12 times 12? Use the calculator."}),

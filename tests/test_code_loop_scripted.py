@@ -71,7 +71,7 @@ def test_a_copied_example_call_is_refused_as_a_placeholder(registry, runner):
 def test_events_come_in_protocol_order(registry, runner):
     _, _, events = run(registry, runner, [program('print(lookup("c"))'), ScriptedReply(" Done.\nAnswer: 7")])
     kinds = [type(e).__name__ for e in events if not isinstance(e, ThoughtDelta) and e.type != "model_turn"]
-    assert kinds == ["Thought", "Action", "CallPlan", "ToolCall", "Observation", "Thought", "Answer"]
+    assert kinds == ["Started", "Thought", "Action", "CallPlan", "ToolCall", "Observation", "Thought", "Answer"]
     assert of(events, Action)[0].text == 'print(lookup("c"))'
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from console_script import scripted, slmreact  # noqa: F401 - `scripted` is a fixture
-from slmreact_cli.logs import recent
+from slmreact_cli.logs import recent_questions
 from slmreact_cli.models.fake import ScriptedReply
 
 FIRST = "What is 6 times 7?"
@@ -49,7 +49,7 @@ def test_each_ask_and_each_batch_line_starts_a_conversation_and_a_chat_keeps_one
     source.write_text('{"id": 1, "question": "three?"}\n{"id": 2, "question": "four?"}\n')
     assert slmreact("batch", str(source)).code == 0
     assert slmreact("chat", lines=["five?", "six?", "/reset", "seven?"]).code == 0
-    ids = [row["conversation_id"] for row in recent(10)]
+    ids = [row["conversation_id"] for row in recent_questions(10)]
     assert all(ids) and len(ids) == 7
     assert len(set(ids[:4])) == 4  # ask, ask, batch line, batch line
     assert ids[4] == ids[5] != ids[6]  # one chat; /reset starts a new conversation
@@ -77,7 +77,7 @@ def test_ask_continue_gives_the_model_the_prompt_of_an_in_session_follow_up(scri
     assert "84" in json.loads(run.out)["answer"] and engine.unused() == []
     assert engine.calls[-1].messages == expected
     assert any("42" in m["content"] for m in expected[1:-1])  # the earlier trace is in the prompt
-    first_row, second_row = recent(2)
+    first_row, second_row = recent_questions(2)
     assert first_row["conversation_id"] == second_row["conversation_id"]
 
 
@@ -86,18 +86,18 @@ def test_a_question_that_does_not_refer_back_runs_on_its_own_as_in_a_session(scr
     slmreact("ask", FIRST)
     assert slmreact("ask", "-c", "What is the capital of France?").code == 0
     assert [m["role"] for m in engine.calls[-1].messages] == ["system", "user", "assistant"]
-    assert len({row["conversation_id"] for row in recent(2)}) == 1  # still logged in the same conversation
+    assert len({row["conversation_id"] for row in recent_questions(2)}) == 1  # still logged in the same conversation
 
 
 def test_cid_continues_the_given_conversation_not_the_last(scripted):
     engine = scripted([ScriptedReply("Answer: 42"), ScriptedReply("Answer: Paris"), ScriptedReply("Answer: 84")])
     slmreact("ask", FIRST)
     slmreact("ask", "What is the capital of France?")
-    first, _ = recent(2)
+    first, _ = recent_questions(2)
     assert slmreact("ask", "--cid", first["conversation_id"], FOLLOW_UP).code == 0
     prompt = " ".join(m["content"] for m in engine.calls[-1].messages)
     assert FIRST in prompt and "France" not in prompt
-    assert recent(1)[0]["conversation_id"] == first["conversation_id"]
+    assert recent_questions(1)[0]["conversation_id"] == first["conversation_id"]
 
 
 def test_an_unknown_cid_or_an_empty_log_is_one_line_before_any_model_loads(scripted):
@@ -130,21 +130,21 @@ def test_resume_shows_the_last_exchanges_and_continues_the_conversation(scripted
     engine = scripted([ScriptedReply("Answer: 1"), ScriptedReply("Answer: 2"), ScriptedReply("Answer: 3"), ScriptedReply("Answer: 4"),
                        ScriptedReply("Answer: 8")])
     slmreact("chat", lines=["First?", "Second?", "Third?", "Fourth?"])
-    conversation = recent(1)[0]["conversation_id"]
+    conversation = recent_questions(1)[0]["conversation_id"]
     run = slmreact("chat", "--resume", lines=["What is twice that?"])
     assert run.code == 0, run.err
     assert f"continuing conversation {conversation}: 4 earlier question(s), the last 3 below" in run.out
     assert "› Second?" in run.out and "› Fourth?" in run.out and "First?" not in run.out
     prompt = " ".join(m["content"] for m in engine.calls[-1].messages)
     assert "Fourth?" in prompt and "First?" not in prompt  # the last three exchanges, as in a session
-    assert recent(1)[0]["conversation_id"] == conversation and recent(1)[0]["answer"] == "8"
+    assert recent_questions(1)[0]["conversation_id"] == conversation and recent_questions(1)[0]["answer"] == "8"
 
 
 def test_resume_with_an_id_and_then_save_keeps_the_whole_conversation(scripted, tmp_path):
     scripted([ScriptedReply("Answer: 42"), ScriptedReply("Answer: Paris"), ScriptedReply("Answer: 84")])
     slmreact("ask", FIRST)
     slmreact("ask", "What is the capital of France?")
-    first = recent(2)[0]["conversation_id"]
+    first = recent_questions(2)[0]["conversation_id"]
     saved = tmp_path / "saved.json"
     run = slmreact("chat", "--resume", first, lines=[FOLLOW_UP, f"/save {saved}"])
     assert run.code == 0 and "France" not in run.out

@@ -97,31 +97,22 @@ SMALL = "qwen2.5-coder-0.5b"
 
 
 @pytest.fixture
-def scripted(monkeypatch, home):
+def scripted(monkeypatch, home, tools_described_once):
     """Makes the CLI open its session on a scripted engine (tools, worker and log are the real ones)."""
     import slmreact_cli.session as session_module
-    from slmreact_cli.config import resolve_model
-    from slmreact_cli.session import Session
-    from slmreact_cli.tools import load_registry
-    from slmreact_cli.worker import ToolRunner
 
-    runners = []
+    open_session = session_module.open_session
 
     def install(replies):
-        engine = ScriptedEngine(replies=list(replies))
+        scripted_engine = ScriptedEngine(replies=list(replies))
 
-        def open_session(options, progress=None, approve=None):
-            registry = load_registry(options.tools)
-            runner = ToolRunner(registry, timeout=options.tool_timeout)
-            runners.append(runner)
-            return Session(resolve_model(SMALL), engine, registry, runner, options, approve)
+        def on_the_scripted_engine(options, progress=None, approve=None, engine=None):
+            return open_session(options, progress, approve, engine=scripted_engine)
 
-        monkeypatch.setattr(session_module, "open_session", open_session)
-        return engine
+        monkeypatch.setattr(session_module, "open_session", on_the_scripted_engine)
+        return scripted_engine
 
-    yield install
-    for runner in runners:
-        runner.close()
+    return install
 
 
 def run_cli(monkeypatch, *args) -> int:
@@ -152,14 +143,14 @@ def test_ask_with_an_answer_exits_0(scripted, monkeypatch, capsys):
 # ---- text that is not valid UTF-8 ---------------------------------------------------------------
 
 def test_ask_with_an_undecodable_argument_is_answered_and_logged(scripted, monkeypatch, capsys):
-    from slmreact_cli.logs import recent
+    from slmreact_cli.logs import recent_questions
 
     scripted([ScriptedReply("Answer: a coffee place")])
     code = run_cli(monkeypatch, "ask", "--json", "caf\udce9?")  # what Python makes of argv b"caf\xe9?"
     out = capsys.readouterr()
     assert code == 0, out.err
     assert json.loads(out.out)["question"] == "caf\ufffd?"
-    assert recent(1)[0]["question"] == "caf\ufffd?"
+    assert recent_questions(1)[0]["question"] == "caf\ufffd?"
 
 
 def test_batch_goes_on_after_a_surrogate_line_and_a_failed_line(scripted, monkeypatch, capsys, tmp_path):
@@ -472,7 +463,6 @@ def test_stale_partial_files_are_removed_on_the_next_start(tmp_path):
 
 
 def test_openai_engine_sends_message_text_without_control_tokens(monkeypatch):
-    pytest.importorskip("llama_cpp.server.app", reason="test_openai_engine's recorder needs the server extra")
     from test_openai_engine import Recorder, recorded_engine
 
     engine, chat = recorded_engine(monkeypatch)

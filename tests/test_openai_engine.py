@@ -1,6 +1,7 @@
 """The `openai` engine against a real OpenAI-compatible server: llama-cpp-python's server on the
-embedded 0.5B GGUF, started here on 127.0.0.1 and stopped at the end. Request shaping (adapter
-switch, cache rule, grammar fields) is checked on recorded requests."""
+embedded 0.5B GGUF, started here on 127.0.0.1 and stopped at the end (the tests marked `model`).
+Request shaping (adapter switch, cache rule, grammar fields) is checked on recorded requests, and
+an unreachable or silent server on a local port, without a model."""
 import json
 import socket
 import subprocess
@@ -13,7 +14,6 @@ import httpx
 import pytest
 
 pytest.importorskip("openai")
-pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
 
 from conftest import SMALL_PROFILE  # noqa: E402
 from slmreact_cli.config import Profile, ServerSettings, resolve_model  # noqa: E402
@@ -21,8 +21,6 @@ from slmreact_cli.models.base import Usage  # noqa: E402
 from slmreact_cli.models.sources import gguf_path  # noqa: E402
 from slmreact_cli.models.openai_api import OpenAIEngine  # noqa: E402
 from test_cli_real import SEED, numbers, slmreact  # noqa: E402
-
-pytestmark = pytest.mark.model
 
 COUNT = [{"role": "system", "content": "You are helpful."},
          {"role": "user", "content": "Count from 1 to 20 separated by commas."}]
@@ -37,6 +35,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory):
+    pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
     model = gguf_path(resolve_model(SMALL_PROFILE))
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
@@ -90,6 +89,7 @@ def engine(server_url):
 
 # ---- the real server ---------------------------------------------------------------------------
 
+@pytest.mark.model
 def test_ask_seed_question_through_the_server(home, server_url):
     write_config(home, server_url)
     proc = slmreact("ask", "--json", "--model", "srv", SEED)
@@ -100,6 +100,7 @@ def test_ask_seed_question_through_the_server(home, server_url):
     assert [c["name"] for s in record["steps"] for c in s["calls"]][:1] == ["calculate"]
 
 
+@pytest.mark.model
 def test_streams_text_in_pieces_and_reports_usage(engine):
     items = list(engine.stream(COUNT, max_new_tokens=30))
     chunks, usage = items[:-1], items[-1]
@@ -108,6 +109,7 @@ def test_streams_text_in_pieces_and_reports_usage(engine):
     assert "".join(chunks).startswith("1, 2, 3")
 
 
+@pytest.mark.model
 def test_stop_strings_end_generation_and_are_not_returned(engine):
     stopped = engine.generate(COUNT, stop=["6,"], max_new_tokens=40)
     assert stopped.usage.stop_reason == "stop"
@@ -118,11 +120,13 @@ def test_stop_strings_end_generation_and_are_not_returned(engine):
     assert again.text == stopped.text and again.usage.stop_reason == "stop"
 
 
+@pytest.mark.model
 def test_assistant_prefill_is_continued(engine):
     text = engine.generate(COUNT + [{"role": "assistant", "content": "1, 2, 3, 4,"}], max_new_tokens=8).text
     assert text.lstrip().startswith("5")
 
 
+@pytest.mark.model
 def test_grammar_constrains_the_output(engine):
     schema = {"type": "array", "items": {"type": "object", "properties": {"name": {"const": "calculate"},
               "arguments": {"type": "object", "properties": {"expression": {"type": "string"}},
@@ -186,6 +190,7 @@ def test_server_that_times_out_gives_one_line(home, silent_server):
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.model
 def test_api_key_comes_from_the_environment_and_is_never_logged(home, server_url, monkeypatch):
     write_config(home, server_url)
     monkeypatch.setenv("SLMREACT_API_KEY", "sk-secret-4242")

@@ -67,7 +67,8 @@ def test_stream_yields_the_events_in_order(home, sample):
         stream = assistant.stream("What is 2+3?")
         happened = list(stream)
     kinds = [type(e).__name__ for e in happened]
-    assert kinds[0] in ("ThoughtDelta", "ModelTurn", "Thought") and kinds[-1] == "Answer"
+    assert kinds[0] == "Started" and kinds[-1] == "Answer"
+    assert (happened[0].question, happened[0].model) == ("What is 2+3?", assistant.model)
     call = next(e for e in happened if isinstance(e, events.ToolCall))
     assert (call.name, call.arguments, call.result) == ("add", {"x": 2, "y": 3}, "5")
     assert happened[-1].text == "5"
@@ -166,14 +167,14 @@ def test_bad_arguments_are_errors_before_anything_runs(home):
 
 
 def test_log_writes_the_transcript_as_the_cli_does(home, sample):
-    from slmreact_cli.logs import recent
+    from slmreact_cli.logs import recent_questions
 
     assistant, _ = agent([ScriptedReply("Answer: 10")], tools=[sample.lookup], log=True)
     with assistant:
         assistant.ask("What is under a?")
         stream = assistant.stream("What is under b?")
-    assert [row["question"] for row in recent(2)] == ["What is under a?"]
-    assert recent(1)[0]["answer"] == "10"
+    assert [row["question"] for row in recent_questions(2)] == ["What is under a?"]
+    assert recent_questions(1)[0]["answer"] == "10"
     stream.close()
 
 

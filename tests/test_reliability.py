@@ -6,7 +6,7 @@ import threading
 
 from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.events import Answer, Notice
-from slmreact_cli.logs import TranscriptLog, recent
+from slmreact_cli.logs import TranscriptLog, recent_questions
 from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
 from slmreact_cli.tools import load_registry
 from slmreact_cli.worker import ToolRunner
@@ -43,7 +43,7 @@ def test_log_survives_concurrent_writers(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    rows = recent(1000, path)
+    rows = recent_questions(1000, path)
     assert len(rows) == 80 and all(r["answer"] is not None for r in rows)
 
 

@@ -3,11 +3,12 @@ import io
 
 from rich.console import Console
 
-from slmreact_cli.events import (Action, Answer, CallPlan, ModelTurn, NoAnswer, Observation, Thought, ThoughtDelta,
-                                 ToolCall)
+from slmreact_cli.events import (Action, Answer, CallPlan, ModelTurn, NoAnswer, Observation, Started, Thought,
+                                 ThoughtDelta, ToolCall)
 from slmreact_cli.render import PanelRenderer, RecordBuilder
 
 EVENTS = [
+    Started("What is the square root of 32^2 - 54?", "m"),
     ThoughtDelta(1, "Thought: I need "), ThoughtDelta(1, "the calculator"),
     Thought(1, "I need the calculator [bold]now[/bold]", 0.5, 10),
     Action(1, 'calculate(expression="sqrt(32**2 - 54)")'),
@@ -56,10 +57,11 @@ def test_verbose_shows_prompts_and_raw_output():
 
 
 def test_record_builder_batch_format():
-    builder = RecordBuilder("q", "m", "id1")
+    builder = RecordBuilder(record_id="id1")
     for e in EVENTS:
         builder(e)
     record = builder.result()
+    assert (record["id"], record["question"], record["model"]) == ("id1", "What is the square root of 32^2 - 54?", "m")
     assert record["answer"] == "The answer is **31.14**."
     assert record["steps"][0] == {"thought": "I need the calculator [bold]now[/bold]",
                                   "action": 'calculate(expression="sqrt(32**2 - 54)")',

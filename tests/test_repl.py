@@ -63,10 +63,10 @@ def test_an_error_turn_does_not_end_the_session(repl):
 
 
 def test_transcript_log_records_each_step(repl, home):
-    from slmreact_cli.logs import recent
+    from slmreact_cli.logs import recent_questions
 
     repl([ScriptedReply('Action: calculate(expression="6*7")'), ScriptedReply("Answer: 42")], ["What is 6 times 7?"], log=True)
-    (row,) = recent(5, with_events=True)
+    (row,) = recent_questions(5, with_events=True)
     assert row["question"] == "What is 6 times 7?" and row["answer"] == "42"
     types = [e["type"] for e in row["events"]]
     assert {"thought", "action", "call_plan", "tool_call", "observation", "answer"} <= set(types)

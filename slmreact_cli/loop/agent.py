@@ -11,15 +11,15 @@ import time
 from typing import Iterator
 
 from ..errors import ModelError
-from ..events import Error, Event, NoAnswer
+from ..events import Error, Event, NoAnswer, Started
 from ..models.base import Engine
 from ..prompts import reasoning_system_prompt
+from ..settings import AgentSettings
 from ..tools import Registry
 from ..worker import ToolRunner
 from .calling import CallingStep
 from .native import NativeLoop
 from .react import ReactLoop
-from .settings import AgentSettings
 from .steps import Approver, Steps
 
 
@@ -32,7 +32,6 @@ class Agent:
         self.settings = settings or AgentSettings()
         self.approve = approve
         self.calling = CallingStep(engine, registry, constrained=self.settings.constrained,
-                                   use_action_calls=self.settings.use_action_calls,
                                    max_new_tokens=self.settings.max_new_tokens,
                                    calling_format=self.settings.calling_format)
         self.steps = Steps(engine, registry, runner, self.settings, self.calling, approve)
@@ -62,6 +61,7 @@ class Agent:
         """The question's events, from the loop that `settings.mode` names."""
         start = time.perf_counter()
         step = 0
+        yield Started(question, self.settings.model_name)
         try:
             if self.settings.mode == "native":
                 events = self.native.run(question, self.history)

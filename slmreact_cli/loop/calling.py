@@ -17,8 +17,8 @@ from ..guards.nesting import find_nested, mark_written_calls
 from ..models.base import Engine, Sampling, Usage
 from ..parsing import ParsedCalls, parse_action, parse_calls
 from ..prompts import calling_system_prompt, calling_user_message
+from ..settings import CALLING_FORMATS
 from ..tools import Registry
-from .settings import CALLING_FORMATS
 from .template_calls import TemplateCalls
 
 

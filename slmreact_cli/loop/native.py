@@ -18,7 +18,7 @@ from ..events import (Action, Answer, CallPlan, Error, Event, ModelTurn, NoAnswe
 from ..guards.history import OVERFLOW, fit_to_window
 from ..parsing import parse_calls
 from ..prompts import NATIVE_STUCK_PREFIX, NATIVE_SYSTEM, with_user_rules
-from .settings import AgentSettings
+from ..settings import AgentSettings
 from .steps import Steps
 
 

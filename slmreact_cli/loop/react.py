@@ -25,7 +25,7 @@ from ..models.base import Usage
 from ..parsing import Reply, parse_reply
 from ..prompts import (ANSWER_PREFIX, REANSWER_PREFIX, STUCK_PREFIX, TURN_PREFIX, format_call, observation_text,
                        question_message, results_text)
-from .settings import AgentSettings
+from ..settings import AgentSettings
 from .steps import Resolved, Steps
 
 NO_ACTION_NOTE = "\nObservation: no Action or Answer found. Write an Action with a tool call, or the Answer.\n"

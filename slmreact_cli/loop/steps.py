@@ -21,10 +21,10 @@ from ..guards.repeats import call_key, only_repeats, repeated_call_note
 from ..models.base import Engine, Sampling, Usage
 from ..parsing import Reply, parse_reply
 from ..prompts import TURN_PREFIX, format_call
+from ..settings import AgentSettings
 from ..tools import Registry
 from ..worker import ToolRunner
 from .calling import CallingStep
-from .settings import AgentSettings
 
 Approver = Callable[[str, dict], bool]  # (tool name, arguments) -> run it?
 

@@ -30,7 +30,7 @@ from typing import Any, Iterator, Sequence
 
 from ..config import Profile, ServerSettings
 from ..errors import ConfigError, EngineUnavailable, ModelError
-from .base import Engine, LoadProgress, NewText, Piece, Request, Role, Sampling
+from .base import Engine, LoadProgress, Message, NewText, Piece, Request, Role, Sampling
 from .templates import escape_control_texts
 
 MAX_STOPS = 4  # the OpenAI API accepts at most four stop strings; the rest are matched here
