@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from conftest import CALCULATOR, SMALL_PROFILE
 from slmreact_cli.cli import app
-from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.models.fake import ScriptedReply, ScriptedEngine
 from slmreact_cli.prompts import NATIVE_SYSTEM
 
 pytestmark = pytest.mark.usefixtures("tools_described_once")
@@ -38,7 +38,7 @@ def slmreact(engine, *args, stdin=None):
 
 
 def scripted(*texts):
-    return ScriptedEngine(replies=[Reply(text) for text in texts])
+    return ScriptedEngine(replies=[ScriptedReply(text) for text in texts])
 
 
 # ---- ask -----------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import pytest
 
 from conftest import CALCULATOR, SMALL_PROFILE
 from slmreact_cli.events import Answer, Started
-from slmreact_cli.models.fake import Reply, ScriptedEngine
+from slmreact_cli.models.fake import ScriptedReply, ScriptedEngine
 from slmreact_cli.session import SessionOptions, open_session
 
 
@@ -18,7 +18,7 @@ def no_model(monkeypatch):
 
 
 def test_a_given_engine_answers_and_each_run_opens_with_started(home, no_model):
-    engine = ScriptedEngine(replies=[Reply("Answer: 42"), Reply("Answer: 5")])
+    engine = ScriptedEngine(replies=[ScriptedReply("Answer: 42"), ScriptedReply("Answer: 5")])
     options = SessionOptions(model=SMALL_PROFILE, tools=[CALCULATOR], log=False, max_steps=3, mode="native")
     with open_session(options, engine=engine) as session:
         assert session.engine is engine
