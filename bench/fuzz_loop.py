@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from hypothesis import HealthCheck, given, seed, settings, strategies as st  # noqa: E402
 
-from slmreact_cli.tools import load_registry  # noqa: E402
+from slmreact_cli.tool_loading import load_registry  # noqa: E402
 from slmreact_cli.worker import ToolRunner  # noqa: E402
 from test_fuzz_loop import TOOL_TIMEOUT, ends_properly, questions, replies, run_hostile, tool_modules  # noqa: E402
 

@@ -20,7 +20,7 @@ from common import MODELS, machine, write_section
 from slmreact_cli.loop.calling import CallingStep
 from slmreact_cli.config import resolve_model
 from slmreact_cli.models.loader import load_engine
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 
 DATA = Path(__file__).resolve().parent / "gpu" / "data" / "fc_heldout.jsonl"
 

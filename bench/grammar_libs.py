@@ -20,7 +20,7 @@ from common import machine, write_section
 
 from slmreact_cli.loop.calling import calls_schema
 from slmreact_cli.paths import cache_dir
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 
 DATA = Path(__file__).resolve().parent / "gpu" / "data" / "fc_heldout.jsonl"
 INVENTED = [{"name": "search_web", "arguments": {"query": "weather in Paris"}}]

@@ -84,7 +84,7 @@ def concurrent(users: int, port: int, template_profile: str) -> tuple[float, flo
     from slmreact_cli.config import Profile, ServerSettings
     from slmreact_cli.models.openai_api import OpenAIEngine
     from slmreact_cli.prompts import question_message, reasoning_system_prompt
-    from slmreact_cli.tools import load_registry
+    from slmreact_cli.tool_loading import load_registry
 
     profile = Profile(name="server", engine="openai", server=ServerSettings(
         base_url=f"http://127.0.0.1:{port}/v1", model=ALIAS, api="completions", template=template_profile,

@@ -11,7 +11,7 @@ import time
 
 from common import machine, write_section
 
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 

@@ -40,7 +40,8 @@ from .events import Event
 from .models.base import Engine
 from .safe_io import replace_surrogates
 from .settings import DEFAULT_TOOL_TIMEOUT, AgentSettings
-from .tools import ModuleRef, Registry, load_registry, module_ref
+from .tools import ModuleRef, Registry, module_ref
+from .tool_loading import load_registry
 
 MAX_QUESTION_CHARS = 20_000
 ToolSpec = Callable[..., Any] | str

@@ -13,7 +13,8 @@ from .logs import new_conversation_id
 from .loop import Agent, Approver
 from .models.base import Engine, LoadProgress
 from .settings import AgentSettings, SessionOptions
-from .tools import Registry, load_registry
+from .tools import Registry
+from .tool_loading import load_registry
 from .worker import ToolRunner
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def open_tools(specs: list[str] | None, mcp: list[str] | None, **runner_options)
 def open_session(options: SessionOptions, progress: LoadProgress | None = None,
                  approve: Approver | None = None, engine: Engine | None = None) -> Session:
     """Tools first (cheap errors fail fast), then the model, which is the slow part. The tool modules
-    are imported by worker processes only (see tools.load_registry). `engine`: an engine already
+    are imported by worker processes only (see tool_loading.load_registry). `engine`: an engine already
     loaded (a scripted one, in tests) instead of the profile's."""
     profile = resolve_model(options.model)
     registry, runner = open_tools(options.tools, options.mcp, timeout=options.tool_timeout,

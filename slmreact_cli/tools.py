@@ -12,7 +12,6 @@ signature, which turns text into dates and the like. Calls run in the worker too
 """
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import importlib
@@ -323,35 +322,3 @@ def describe_module(spec: str, ref: ModuleRef) -> tuple[str | None, list]:
 
 def default_tool_specs() -> list[str]:
     return [str(p) for p in sorted(bundled("tools").glob("*.py")) if not p.name.startswith("_")]
-
-
-def load_registry(specs: list[str] | None) -> Registry:
-    """Describe every module (in a worker process) and collect its tools; clashes and empty modules
-    are errors."""
-    from .worker import describe_modules
-
-    specs = list(specs or default_tool_specs())
-    registry = Registry(modules=[module_ref(spec) for spec in specs])
-    owners: dict[str, str] = {}
-    with contextlib.closing(describe_modules(list(zip(specs, registry.modules)))) as described:
-        for spec, ref, (error, entries) in zip(specs, registry.modules, described):
-            if error is not None:
-                raise ToolLoadError(error)
-            found = 0
-            for entry in entries:
-                if isinstance(entry, Skipped):
-                    registry.skipped.append(entry)
-                    continue
-                name = entry["name"]
-                if name in owners:
-                    raise ToolLoadError(f"tool name clash: {name!r} is defined in both {owners[name]} and {spec}")
-                owners[name] = spec
-                registry.tools[name] = Tool(module=ref, **entry)
-                found += 1
-            if not found:
-                skipped = [f"{s.name}: {s.reason}" for s in registry.skipped if s.module == ref.spec]
-                reasons = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
-                raise ToolLoadError(f"tools module {spec} has no usable functions"
-                                    + (f" ({reasons})" if reasons else " (define public functions with type hints "
-                                       "and docstrings)"))
-    return registry

@@ -27,7 +27,7 @@ def scripted(monkeypatch, home):
     import slmreact_cli.session as session_module
     from slmreact_cli.config import resolve_model
     from slmreact_cli.session import Session
-    from slmreact_cli.tools import load_registry
+    from slmreact_cli.tool_loading import load_registry
     from slmreact_cli.worker import ToolRunner
 
     runners = []

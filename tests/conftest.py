@@ -13,7 +13,7 @@ CALCULATOR = str(ROOT / "tools" / "calculator.py")
 @pytest.fixture(scope="module")
 def registry():
     """The sample tools and the shipped calculator: the registry the scripted-loop tests share."""
-    from slmreact_cli.tools import load_registry
+    from slmreact_cli.tool_loading import load_registry
 
     return load_registry([SAMPLE, CALCULATOR])
 

@@ -54,7 +54,7 @@ def use_scripted_engine(monkeypatch, replies, runners: list) -> ScriptedEngine:
     import slmreact_cli.session as session_module
     from slmreact_cli.config import resolve_model
     from slmreact_cli.session import Session
-    from slmreact_cli.tools import load_registry
+    from slmreact_cli.tool_loading import load_registry
     from slmreact_cli.worker import ToolRunner
 
     engine = ScriptedEngine(replies=list(replies))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench" / "adapter"))
 import generate as G  # noqa: E402
 import specs  # noqa: E402
 
-from slmreact_cli.tools import load_registry  # noqa: E402
+from slmreact_cli.tool_loading import load_registry  # noqa: E402
 
 def _scorer():
     """The shared scorer, found as bench/common.py finds it."""

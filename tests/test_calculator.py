@@ -2,7 +2,7 @@
 import pytest
 
 from slmreact_cli.paths import bundled
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 
 
 @pytest.fixture(scope="module")

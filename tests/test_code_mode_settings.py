@@ -5,7 +5,7 @@ import sys
 from slmreact_cli.config import load_profiles
 from slmreact_cli.models.fake import ScriptedEngine
 from slmreact_cli.session import Session, SessionOptions
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 from conftest import DATA

@@ -7,7 +7,7 @@ import pytest
 from conftest import SMALL_PROFILE
 from slmreact_cli.loop.calling import calls_schema
 from slmreact_cli.models.base import Sampling
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 
 pytestmark = pytest.mark.model
 
@@ -105,7 +105,7 @@ def test_reasoning_adapter_from_gguf_is_on_for_reasoning_only(small_engine):
     from slmreact_cli.models.hf import TransformersEngine
     from slmreact_cli.paths import adapter_path
     from slmreact_cli.prompts import reasoning_system_prompt
-    from slmreact_cli.tools import load_registry
+    from slmreact_cli.tool_loading import load_registry
 
     lora = adapter_path(resolve_model(SMALL_PROFILE).reasoning_adapter)
     config, state = read_gguf_lora(lora)

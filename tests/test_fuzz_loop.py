@@ -17,7 +17,7 @@ from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.events import Answer, NoAnswer
 from slmreact_cli.models.base import Engine, Piece, Request
 from slmreact_cli.paths import bundled
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 SAMPLE_TOOLS = str(Path(__file__).resolve().parent / "data" / "sample_tools.py")

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from slmreact_cli.loop.calling import calls_schema, strict_schema
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 
 from conftest import DATA
 

@@ -8,18 +8,9 @@ import ast
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-import pytest
 
 from conftest import ROOT
 
-# Known cycles, each to be removed from this list when it is broken (the test fails on a listed
-# pair that no longer imports each other, so the list cannot go stale):
-KNOWN_CYCLES = {
-    # the server engine resolves a `template` profile through the loader, which loads that engine
-    frozenset({"slmreact_cli.models.loader", "slmreact_cli.models.openai_api"}),
-    # load_registry has a worker describe the modules; the worker builds tools with tools.py
-    frozenset({"slmreact_cli.tools", "slmreact_cli.worker"}),
-}
 
 
 def module_files(package: Path) -> dict[str, tuple[Path, bool]]:
@@ -78,16 +69,8 @@ def without(graph: dict[str, set[str]], pairs) -> dict[str, set[str]]:
 def test_the_package_has_no_import_cycle():
     graph = import_graph(ROOT / "slmreact_cli")
     assert "slmreact_cli.cli" in graph and "slmreact_cli.models.base" in graph["slmreact_cli.session"]
-    cycle = first_cycle(without(graph, KNOWN_CYCLES))
+    cycle = first_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
-
-
-@pytest.mark.parametrize("pair", sorted(KNOWN_CYCLES, key=sorted), ids=lambda pair: " <-> ".join(sorted(pair)))
-def test_each_known_cycle_is_still_there(pair):
-    graph = import_graph(ROOT / "slmreact_cli")
-    one, other = sorted(pair)
-    assert other in graph[one] and one in graph[other], f"{one} and {other} no longer import each other: " \
-                                                        "remove the pair from KNOWN_CYCLES"
 
 
 def test_the_walk_finds_a_cycle_through_a_late_import_and_skips_type_checking(tmp_path):

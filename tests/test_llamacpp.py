@@ -9,7 +9,7 @@ from conftest import SMALL_PROFILE  # noqa: E402
 from slmreact_cli.config import Profile, resolve_model  # noqa: E402
 from slmreact_cli.loop.calling import calls_schema  # noqa: E402
 from slmreact_cli.models.llamacpp import LlamaCppEngine  # noqa: E402
-from slmreact_cli.tools import load_registry  # noqa: E402
+from slmreact_cli.tool_loading import load_registry  # noqa: E402
 
 pytestmark = pytest.mark.model
 

@@ -1,7 +1,7 @@
 """The reasoning and calling prompts, built from the registry alone."""
 from slmreact_cli.paths import bundled
 from slmreact_cli.prompts import calling_system_prompt, example_tools, reasoning_system_prompt
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 
 DATES = str(bundled("tools") / "dates.py")
 CALCULATOR = str(bundled("tools") / "calculator.py")

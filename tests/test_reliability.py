@@ -8,7 +8,7 @@ from slmreact_cli.loop import Agent, AgentSettings
 from slmreact_cli.events import Answer, Notice
 from slmreact_cli.logs import TranscriptLog, recent_questions
 from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 

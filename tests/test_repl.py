@@ -11,7 +11,7 @@ from slmreact_cli.config import resolve_model
 from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
 from slmreact_cli.repl import make_prompt_session, run_repl
 from slmreact_cli.session import Session, SessionOptions
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 

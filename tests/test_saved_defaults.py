@@ -143,7 +143,7 @@ def test_saved_system_text_reaches_native_and_code_prompts(config, scripted):
 
 def test_without_a_saved_system_text_the_prompt_is_unchanged(config, scripted):
     from slmreact_cli.prompts import reasoning_system_prompt
-    from slmreact_cli.tools import load_registry
+    from slmreact_cli.tool_loading import load_registry
 
     opened = scripted([ScriptedReply("Answer: 42")])
     assert invoke("ask", "--json", "--no-log", "-t", SAMPLE, "What is 6*7?").exit_code == 0

@@ -3,7 +3,7 @@ import pytest
 
 from slmreact_cli.errors import ToolLoadError
 from slmreact_cli.paths import bundled
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 from conftest import DATA, write_module

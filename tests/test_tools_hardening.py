@@ -11,7 +11,7 @@ from slmreact_cli.errors import ToolLoadError
 from slmreact_cli.events import Answer, Observation, ToolCall
 from slmreact_cli.guards.nesting import InnerCallFailed, WrittenCall, find_nested, substitute
 from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 from conftest import DATA

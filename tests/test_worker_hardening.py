@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 from slmreact_cli.worker import ToolRunner
 
 from conftest import DATA

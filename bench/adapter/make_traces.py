@@ -36,7 +36,8 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from slmreact_cli.guards.grounding import STRAY_ADVICE  # noqa: E402
 from slmreact_cli.prompts import format_call, observation_text, reasoning_system_prompt, results_text  # noqa: E402
-from slmreact_cli.tools import Registry, load_registry  # noqa: E402
+from slmreact_cli.tools import Registry  # noqa: E402
+from slmreact_cli.tool_loading import load_registry  # noqa: E402
 from slmreact_cli.worker import result_text  # noqa: E402
 
 import train_tools as T  # noqa: E402

@@ -13,7 +13,7 @@ import json
 import random
 from pathlib import Path
 
-from slmreact_cli.tools import load_registry
+from slmreact_cli.tool_loading import load_registry
 
 HERE = Path(__file__).resolve().parent
 SYSTEM = "You are a helpful assistant. Below are the tools that you have access to."
