@@ -225,7 +225,7 @@ def _read_batch_lines(source: str) -> Iterator[tuple[int, bytes]]:
                 yield number, line
 
 
-def _batch_item(number: int, line: bytes) -> tuple[dict | None, str | None]:
+def batch_item(number: int, line: bytes) -> tuple[dict | None, str | None]:
     try:
         item = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError:
@@ -245,7 +245,7 @@ def _batch_record(session, number: int, line: bytes) -> dict:
     run) is this record's `error`; the batch goes on with the next line."""
     from .render import RecordBuilder
 
-    item, problem = _batch_item(number, line)
+    item, problem = batch_item(number, line)
     if problem:
         record = RecordBuilder(item.get("question") if item else None, session.model_name,
                                item.get("id") if item else None)

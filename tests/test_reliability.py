@@ -73,9 +73,9 @@ def test_broken_tool_module_is_one_line(home, tmp_path):
 
 
 def test_batch_line_helpers_handle_non_utf8_and_shapes():
-    from slmreact_cli.cli import _batch_item
+    from slmreact_cli.cli import batch_item
 
-    assert _batch_item(1, b'{"id": 1, "question": "\xff\xfe"}')[1] == "line 1: not valid UTF-8"
-    assert "invalid JSON" in _batch_item(2, b"{nope")[1]
-    assert "needs an" in _batch_item(3, json.dumps([1, 2]).encode())[1]
-    assert _batch_item(4, b'{"id": "a", "question": "hi"}') == ({"id": "a", "question": "hi"}, None)
+    assert batch_item(1, b'{"id": 1, "question": "\xff\xfe"}')[1] == "line 1: not valid UTF-8"
+    assert "invalid JSON" in batch_item(2, b"{nope")[1]
+    assert "needs an" in batch_item(3, json.dumps([1, 2]).encode())[1]
+    assert batch_item(4, b'{"id": "a", "question": "hi"}') == ({"id": "a", "question": "hi"}, None)

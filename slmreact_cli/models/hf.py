@@ -176,7 +176,7 @@ class TransformersEngine(Engine):
         if files.gguf_path is not None:
             if not files.gguf_path.is_file():
                 raise ModelError(f"GGUF file not found: {files.gguf_path}")
-            folder = str(convert_gguf(files.gguf_path, files.sha256 or _file_sha256(files.gguf_path), torch_dtype,
+            folder = str(convert_gguf(files.gguf_path, files.sha256 or file_sha256(files.gguf_path), torch_dtype,
                                       progress))
         if progress:
             progress("loading weights", 0, 1)
@@ -348,7 +348,7 @@ class TransformersEngine(Engine):
         return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     """SHA-256 of a user's GGUF, remembered per (path, size, mtime) so it is computed once."""
     import hashlib
 

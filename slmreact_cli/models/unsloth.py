@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 from ..config import Profile
 from ..errors import EngineUnavailable, ModelError
 from .base import LoadProgress, Piece, Request
-from .hf import TransformersEngine, _file_sha256, _fix_tokenizer, convert_gguf, load_peft_adapter
+from .hf import TransformersEngine, file_sha256, _fix_tokenizer, convert_gguf, load_peft_adapter
 from .hub import local_files_only
 
 
@@ -69,7 +69,7 @@ class UnslothEngine(TransformersEngine):
 
             if not files.gguf_path.is_file():
                 raise ModelError(f"GGUF file not found: {files.gguf_path}")
-            folder = str(convert_gguf(files.gguf_path, files.sha256 or _file_sha256(files.gguf_path), torch.bfloat16,
+            folder = str(convert_gguf(files.gguf_path, files.sha256 or file_sha256(files.gguf_path), torch.bfloat16,
                                       progress))
         if progress:
             progress("loading 4-bit weights", 0, 1)

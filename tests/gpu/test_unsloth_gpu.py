@@ -46,13 +46,13 @@ def engine(profile):
 @pytest.fixture(scope="module")
 def folder(profile) -> str:
     """The model folder unsloth loaded (the converted GGUF, for a GGUF source)."""
-    from slmreact_cli.models.hf import _file_sha256, convert_gguf
+    from slmreact_cli.models.hf import file_sha256, convert_gguf
     from slmreact_cli.models.sources import model_files
 
     files = model_files(profile)
     if files.gguf_path is None:
         return files.source
-    return str(convert_gguf(files.gguf_path, files.sha256 or _file_sha256(files.gguf_path), torch.bfloat16))
+    return str(convert_gguf(files.gguf_path, files.sha256 or file_sha256(files.gguf_path), torch.bfloat16))
 
 
 @pytest.fixture(autouse=True)
