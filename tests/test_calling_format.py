@@ -280,8 +280,8 @@ def test_the_small_model_answers_a_one_call_question_through_template_calls(regi
     from slmreact_cli.models.loader import load_engine
 
     engine = load_engine(resolve_model(SMALL_PROFILE).model_copy(update={"engine": "llama.cpp"}))
-    agent = Agent(engine, registry, runner,
-                  AgentSettings(max_steps=4, calling_format="template", use_action_calls=False))
+    agent = Agent(engine, registry, runner, AgentSettings(max_steps=4, calling_format="template"))
+    agent.calling.use_action_calls = False  # a well-formed Action would skip the calling step
     events = list(agent.run("What is the value stored under key b?"))
     plan = of(events, CallPlan)[0]
     assert plan.source == "calling-step" and plan.calls == ({"name": "lookup", "arguments": {"key": "b"}},)
