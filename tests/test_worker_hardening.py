@@ -24,7 +24,15 @@ def tricks():
     return load_registry([TRICKS])
 
 
-def test_an_interrupted_call_never_answers_a_later_one(tricks):
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler for one test, whatever handler earlier code in this process left."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_an_interrupted_call_never_answers_a_later_one(tricks, python_sigint):
     """Ctrl-C while a tool is still running: the tool's late result must not become the next call's."""
     with ToolRunner(tricks, timeout=30) as runner:
         assert runner.call("add", {"x": 1, "y": 1}).text == "2"  # the worker is up
