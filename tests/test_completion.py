@@ -34,7 +34,8 @@ def folder(tmp_path, monkeypatch):
 
 def test_the_root_offers_completion_setup(home):
     result = invoke("--show-completion", "bash")
-    assert result.exit_code == 0 and "_SLMREACT_COMPLETE=complete_bash" in result.stdout
+    assert result.exit_code == 0 and "_SLMREACT_COMPLETE=complete_bash" in result.stdout, \
+        (result.exception, result.output)
     assert "--install-completion" in invoke("--help").stdout
 
 
