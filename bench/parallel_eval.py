@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import MODELS, OUT, ROOT, SHARED, gguf_path, machine, profile_variant, score
-from split_eval import groups, load_tasks, table, write_jsonl
+from split_eval import groups, load_tasks, table, tool_steps, write_jsonl
 
 MODES = ("react", "code", "native")
 GUARDS = ("repeats", "placeholders", "grounding", "nesting", "history")
@@ -207,8 +207,7 @@ def summarize(job: Job, results: list[dict]) -> tuple[dict, list[str]]:
     failed = set(summary["failed"])
     lines = table(job.tasks, results, {t["id"]: t["id"] not in failed for t in job.tasks})
     by_id = {r["id"]: r for r in results}
-    steps = [sum(1 for s in r.get("steps") or [] if isinstance(s, dict) and s.get("calls"))
-             for r in (by_id.get(t["id"], {}) for t in job.tasks)]
+    steps = [tool_steps(by_id.get(t["id"], {})) or 0 for t in job.tasks]
     summary["mean_steps"] = round(sum(steps) / max(len(steps), 1), 3)
     (OUT / f"pe-{job.name}.json").write_text(json.dumps({"job": job.name, "summary": summary}, indent=1))
     return summary, [f"**{job.name}**", "", *lines, ""]
@@ -228,7 +227,7 @@ def run_plan(jobs: list[Job], workers: int, home: Path) -> dict[str, dict]:
             units.put((job, n, tools, tasks, work))
     start = time.perf_counter()
 
-    def worker(index: int) -> None:
+    def worker() -> None:
         while True:
             try:
                 job, n, tools, tasks, work = units.get_nowait()
@@ -248,7 +247,7 @@ def run_plan(jobs: list[Job], workers: int, home: Path) -> dict[str, dict]:
                 o = summary["overall"]
                 print(f"[{time.perf_counter() - start:6.0f} s] {job.name}: {o['passed']}/{o['n']}", flush=True)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
