@@ -5,8 +5,9 @@
 # (an older checkout for the devcheck plan), and .gpu/pe/MODEL.NN (the GGUF files in pieces, one call each:
 # bench/device_eval.sh pieces makes them here).
 #   bash bench/device_eval.sh pieces [SIZE]   # here: cut both GGUFs into .gpu/pe/ (default 58M)
-#   bash bench/device_eval.sh setup           # there: wheels, start the CUDA build in the background
+#   bash bench/device_eval.sh setup           # there: wheels, adapters aside, CUDA and CPU builds in the background
 #   bash bench/device_eval.sh receive         # there, after each transfer: pieces out of the tree
+#   bash bench/device_eval.sh probe           # there: which build loads and runs a model, with torch beside or not
 #   bash bench/device_eval.sh start PLAN...   # there: models, build done?, then parallel_eval.py in the background
 #                                             # (RUN=NAME: a second run from a fresh copy of the tree, beside the first)
 #   bash bench/device_eval.sh wait [SECONDS]  # there: follow the log; results to $OUT when it ends
@@ -28,7 +29,8 @@ pieces() {
 }
 
 setup() {
-  rm -rf /tmp/keep && mkdir -p /tmp/keep && cp -r shared /tmp/keep/ && { [ -d .before ] && cp -r .before /tmp/keep/ || true; }
+  rm -rf /tmp/keep && mkdir -p /tmp/keep/adapters && cp -r shared /tmp/keep/ && { [ -d .before ] && cp -r .before /tmp/keep/ || true; }
+  cp slmreact_cli/adapters/*.gguf /tmp/keep/adapters/ 2>/dev/null || true  # later calls may travel without them
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
   rm -rf /tmp/lcpp && mkdir -p /tmp/lcpp && tar -xzf .lcpp/llama_cpp_python-*.tar.gz -C /tmp/lcpp
   local nvcc
@@ -39,14 +41,41 @@ setup() {
       CMAKE_ARGS="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=90 -DLLAVA_BUILD=OFF -DGGML_CUDA_FA=OFF" \
       bash -c 'python3 -m pip wheel -q --no-build-isolation --no-deps -w /tmp/lwheel . && echo BUILD-OK || echo BUILD-FAILED' \
       > /tmp/build.log 2>&1 < /dev/null &)
-  echo "building llama-cpp-python with CUDA in the background"
+  # the fallback, built beside it from its own copy of the source: llama.cpp on the CPU cores
+  rm -rf /tmp/lcpp-cpu && mkdir -p /tmp/lcpp-cpu && tar -xzf .lcpp/llama_cpp_python-*.tar.gz -C /tmp/lcpp-cpu
+  (cd /tmp/lcpp-cpu/llama_cpp_python-* && setsid nohup env PYTHONPATH=/tmp/site CMAKE_BUILD_PARALLEL_LEVEL=4 \
+      CMAKE_ARGS="-DLLAVA_BUILD=OFF" \
+      bash -c 'python3 -m pip wheel -q --no-build-isolation --no-deps -w /tmp/lwheel-cpu . && echo BUILD-OK || echo BUILD-FAILED' \
+      > /tmp/build-cpu.log 2>&1 < /dev/null &)
+  echo "building llama-cpp-python with CUDA and for the CPU in the background"
 }
 
-cpu_build() {
-  # the fallback when the CUDA build fails: llama.cpp on the CPU cores
-  (cd /tmp/lcpp/llama_cpp_python-* && rm -rf /tmp/lwheel && env PYTHONPATH=/tmp/site \
-      CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" CMAKE_ARGS="-DLLAVA_BUILD=OFF" \
-      python3 -m pip wheel -q --no-build-isolation --no-deps -w /tmp/lwheel . > /tmp/build-cpu.log 2>&1)
+probe() {
+  # Loads the 0.5B with each build, in a bare process and with torch imported first, then one `ask`.
+  models
+  cp -n /tmp/keep/adapters/*.gguf slmreact_cli/adapters/ 2>/dev/null || true
+  local gguf="$cache/models/${FILE[0.5b]}" build
+  tail -n 1 /tmp/build.log /tmp/build-cpu.log
+  for build in cuda cpu; do
+    local wheels=/tmp/lwheel; [ "$build" = cpu ] && wheels=/tmp/lwheel-cpu
+    ls $wheels/*.whl > /dev/null 2>&1 || { echo "$build: no wheel"; continue; }
+    rm -rf /tmp/site-$build && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+        --target /tmp/site-$build $wheels/*.whl
+    local layers=-1; [ "$build" = cpu ] && layers=0
+    for first in "" "import torch;"; do
+      echo "== $build, ${first:-bare}"
+      PYTHONFAULTHANDLER=1 PYTHONPATH=/tmp/site-$build:/tmp/site timeout 120 python3 -c "$first
+import time, llama_cpp; t = time.time()
+m = llama_cpp.Llama('$gguf', n_gpu_layers=$layers, n_ctx=2048, verbose=False)
+print(repr(m.create_completion('The capital of France is', max_tokens=8, temperature=0)['choices'][0]['text']),
+      round(time.time() - t, 1), 's')" 2>&1 | tail -n 12
+    done
+    echo "== $build, slmreact ask"
+    PYTHONFAULTHANDLER=1 PYTHONPATH=$PWD/bench/gpu_offload:/tmp/site-$build:/tmp/site SLMREACT_CACHE_DIR=$cache \
+        SLMREACT_HOME=/tmp/slmhome-probe SLMREACT_BENCH_GPU_LAYERS=$layers SLMREACT_BENCH_THREADS=2 \
+        timeout 180 python3 -m slmreact_cli ask --model qwen2.5-coder-0.5b --tools shared/eval_tools.py \
+        "What is 17 times 23?" 2>&1 | tail -n 15
+  done
 }
 
 receive() {
@@ -61,8 +90,9 @@ models() {
   for model in 0.5b 1.5b; do
     target="$cache/models/${FILE[$model]}"
     [ -e "$target" ] && continue
+    ls /tmp/pieces/"$model".* > /dev/null 2>&1 || continue
     cat /tmp/pieces/"$model".* > "$target"
-    echo "${SHA[$model]}  $target" | sha256sum -c -
+    echo "${SHA[$model]}  $target" | sha256sum -c - || { rm -f "$target"; continue; }
     python3 -c "import json,os,sys; t=sys.argv[1]; s=os.stat(t); open(t+'.verified','w').write(json.dumps({'sha256': sys.argv[2], 'size': s.st_size, 'mtime_ns': s.st_mtime_ns}))" "$target" "${SHA[$model]}"
   done
 }
@@ -71,17 +101,21 @@ start() {
   models
   local waited=0 gpu_layers=-1 threads=2 workers=12
   if [ ! -d /tmp/site/llama_cpp ]; then
-    while ! grep -q "BUILD-" /tmp/build.log && [ "$waited" -lt 420 ]; do sleep 5; waited=$((waited + 5)); done
-    if ! grep -q BUILD-OK /tmp/build.log; then
-      tail -n 30 /tmp/build.log; echo "CUDA build failed: building for the CPU"
-      cpu_build; touch /tmp/cpu-only
+    # BUILD=cpu (say, when probe showed the CUDA build crashing) takes the CPU build
+    local log=/tmp/build.log wheels=/tmp/lwheel
+    [ "${BUILD:-cuda}" = cpu ] && { log=/tmp/build-cpu.log; wheels=/tmp/lwheel-cpu; touch /tmp/cpu-only; }
+    while ! grep -q "BUILD-" $log && [ "$waited" -lt 420 ]; do sleep 5; waited=$((waited + 5)); done
+    if ! grep -q BUILD-OK $log; then
+      tail -n 30 $log; echo "the build failed: the CPU one instead"; wheels=/tmp/lwheel-cpu; touch /tmp/cpu-only
+      while ! grep -q "BUILD-" /tmp/build-cpu.log; do sleep 5; done
     fi
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site /tmp/lwheel/*.whl
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $wheels/*.whl
   fi
   [ -e /tmp/cpu-only ] && { gpu_layers=0; workers=8; }
   local run=/tmp/${RUN:-after}
   rm -rf "$run" && cp -r . "$run" && rm -rf "$run/.gpu" "$run/.whl" "$run/.lcpp" "$run/.before"
   rm -rf "$run/shared" && cp -r /tmp/keep/shared "$run/shared"
+  cp -n /tmp/keep/adapters/*.gguf "$run/slmreact_cli/adapters/" 2>/dev/null || true
   if [ -d /tmp/keep/.before ]; then
     rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
     cp -n "$run"/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true
@@ -117,7 +151,8 @@ case "${1:-}" in
   pieces) shift; pieces "$@" ;;
   setup) setup ;;
   receive) receive ;;
+  probe) probe ;;
   start) shift; start "$@" ;;
   wait) shift; wait_for "$@" ;;
-  *) echo "usage: bash bench/device_eval.sh pieces|setup|receive|start PLAN...|wait [SECONDS]" >&2; exit 2 ;;
+  *) echo "usage: bash bench/device_eval.sh pieces|setup|receive|probe|start PLAN...|wait [SECONDS]" >&2; exit 2 ;;
 esac
