@@ -4,7 +4,8 @@ bench/parallel_eval.py runs slmreact and the original loop side by side; neither
 layers. With this folder on PYTHONPATH, SLMREACT_BENCH_GPU_LAYERS (e.g. -1 for all layers) and
 SLMREACT_BENCH_THREADS (CPU threads per process, when many processes share the cores) are applied to
 every `llama_cpp.Llama` either loop creates, so both run on the same kernels. Nothing is imported early:
-the class is patched when `llama_cpp` is first imported.
+the class is patched when `llama_cpp` is imported, which
+happens here, first of all (see the note at the end).
 """
 from __future__ import annotations
 
@@ -57,3 +58,8 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
 if os.environ.get("SLMREACT_BENCH_GPU_LAYERS") or os.environ.get("SLMREACT_BENCH_THREADS"):
     sys.meta_path.insert(0, _AfterImport())
+    # llama.cpp's libraries load before numpy's: where numpy's bundled OpenBLAS loaded first, a CUDA or
+    # OpenMP build of llama.cpp was seen to crash in llama_model_load_from_file.
+    # Not in the tool worker, which needs neither and imports torch (torch after llama.cpp crashed too).
+    if "slmreact_cli.worker" not in sys.orig_argv and importlib.util.find_spec("llama_cpp") is not None:
+        import llama_cpp  # noqa: F401
