@@ -28,14 +28,13 @@ ROLES = ["find", "get", "main", "other", "partner", "list", "convert", "quote"]
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
                 10: "ten", 15: "fifteen", 20: "twenty", 25: "twenty-five", 30: "thirty", 35: "thirty-five",
                 40: "forty"}
-WRONG_NAMES = ["id", "query", "input", "value_", "key"]  # argument names a model makes up
+WRONG_NAMES = ["id", "query", "input", "value", "key"]  # argument names a model makes up
 SERVICES = ["Search the web for {what}.", "Send an email to {who} about {what}.", "Translate '{name}' into French.",
             "Book a visit to {name} for next Tuesday.", "Show a map of {name}.", "Set a reminder to check {name} "
             "tomorrow.", "Look up today's date.", "Post a message about {name} to the team chat.",
             "web_search(query=\"{what}\")", "send_email(to=\"{who}\", subject=\"{what}\")"]
 MISSING_ARITHMETIC = ["Divide {a} by {b}.", "Take the square root of {a}.", "Round {a} to the nearest ten.",
                       "divide_values(a={a}, b={b})"]
-
 
 
 def tidy(value):
@@ -57,7 +56,7 @@ def listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def loose_call(rng: random.Random, name: str, args: dict) -> str | None:
+def loose_call(rng: random.Random, name: str, args: dict) -> str:
     """A call written the way a small model gets it wrong: positional or `key: value` arguments with
     unquoted text, a list spread over positions, a made-up argument name, or words around it."""
     def raw(v):
