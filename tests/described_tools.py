@@ -1,0 +1,74 @@
+"""Tool descriptions of the repository's own modules, made once per test run.
+
+Describing tool modules (`tool_loading.describe_modules`) starts a worker process that imports
+transformers for the schemas: about a second of CPU each time. Most tests load the same modules from
+tools/, tests/data/ and bench/, so `DescriptionCache` stands in for `describe_modules` for the whole
+run (conftest installs it). A file of the repository whose exact content it has described before is
+answered from memory; everything else goes to a real worker as before, in one worker per load:
+modules named by import path, files a test writes (they live outside the repository), the modules
+under tests/data/hostile/ (their tests check what describing them does), and any module whose
+description was an error, which is never kept. The loading code around it (`load_registry`: name
+clashes, empty modules, Skipped entries) runs on every load.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from slmreact_cli.tools import ModuleRef, module_ref
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = Path("tests", "data", "hostile")  # described every time: what describing them does is tested
+
+Description = tuple  # (error line or None, the module's entries), as describe_modules yields them
+Describe = Callable[[list[tuple[str, ModuleRef]]], Iterator[Description]]
+
+
+class DescriptionCache:
+    """`describe_modules`, with each repository file's description kept by its path and content."""
+
+    def __init__(self, describe: Describe, root: Path = ROOT):
+        self._describe = describe
+        self._root = root
+        self._kept: dict[tuple[str, str], Description] = {}
+        self.described: list[str] = []  # the specs a real worker described, in order
+
+    def key(self, ref: ModuleRef) -> tuple[str, str] | None:
+        """Path and content hash of a repository file that may be kept; None for any other module."""
+        if not ref.is_path:
+            return None
+        path = Path(ref.spec)
+        if not path.is_relative_to(self._root) or path.is_relative_to(self._root / HOSTILE):
+            return None
+        try:
+            return ref.spec, hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+
+    def describe_modules(self, modules: list[tuple[str, ModuleRef]]) -> Iterator[Description]:
+        """What describe_modules yields for `modules`, in order; the ones not kept are described by
+        one real worker, which starts only when the first of them is reached, as before."""
+        keys = [self.key(ref) for _, ref in modules]
+        kept = [key in self._kept for key in keys]
+        unknown = [module for module, known in zip(modules, kept) if not known]
+        fresh = self._describe(unknown) if unknown else None
+        try:
+            for (spec, _), key, known in zip(modules, keys, kept):
+                if known:
+                    yield copy.deepcopy(self._kept[key])
+                    continue
+                error, entries = next(fresh)
+                self.described.append(spec)
+                if key is not None and error is None:
+                    self._kept[key] = (error, copy.deepcopy(entries))
+                yield error, entries
+        finally:
+            if fresh is not None:
+                fresh.close()  # the worker stops, as when load_registry stops early
+
+    def describe_ahead(self, specs: list[str]) -> None:
+        """Describe these modules in one worker now, so that later loads of any of them are answered
+        from memory; for test modules that load many modules one or two at a time."""
+        list(self.describe_modules([(spec, module_ref(spec)) for spec in specs]))
