@@ -32,15 +32,17 @@ class DescriptionCache:
     def __init__(self, describe: Describe, root: Path = ROOT):
         self._describe = describe
         self._root = root
+        self._ahead: set[str] = set()  # files described ahead, kept wherever they are
         self._kept: dict[tuple[str, str], Description] = {}
         self.described: list[str] = []  # the specs a real worker described, in order
 
     def key(self, ref: ModuleRef) -> tuple[str, str] | None:
-        """Path and content hash of a repository file that may be kept; None for any other module."""
+        """Path and content hash of a file whose description may be kept; None for any other module."""
         if not ref.is_path:
             return None
         path = Path(ref.spec)
-        if not path.is_relative_to(self._root) or path.is_relative_to(self._root / HOSTILE):
+        inside = path.is_relative_to(self._root) and not path.is_relative_to(self._root / HOSTILE)
+        if not inside and ref.spec not in self._ahead:
             return None
         try:
             return ref.spec, hashlib.sha256(path.read_bytes()).hexdigest()
@@ -70,5 +72,7 @@ class DescriptionCache:
 
     def describe_ahead(self, specs: list[str]) -> None:
         """Describe these modules in one worker now, so that later loads of any of them are answered
-        from memory; for test modules that load many modules one or two at a time."""
-        list(self.describe_modules([(spec, module_ref(spec)) for spec in specs]))
+        from memory, wherever the files are; for test modules that load many modules one or two at a time."""
+        modules = [(spec, module_ref(spec)) for spec in specs]
+        self._ahead.update(ref.spec for _, ref in modules if ref.is_path)
+        list(self.describe_modules(modules))
