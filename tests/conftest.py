@@ -21,11 +21,14 @@ def registry():
 @pytest.fixture(scope="session", autouse=True)
 def tool_descriptions():
     """Every load of the repository's tool modules in this test run reuses their first description
-    (see described_tools.py): describing starts a worker process that imports transformers."""
+    (see described_tools.py): describing starts a worker process that imports transformers. The
+    shipped tools and those in tests/data, which many test modules load, are described together."""
     import slmreact_cli.tool_loading as tool_loading
-    from described_tools import DescriptionCache
+    from described_tools import AT_IMPORT, DescriptionCache
 
-    cache = DescriptionCache(tool_loading.describe_modules)
+    common = [*sorted((ROOT / "tools").glob("[!_]*.py")), DATA / "sample_tools.py", DATA / "typed_tools.py",
+              *sorted(p for p in (DATA / "hostile").glob("*.py") if not p.match(AT_IMPORT))]
+    cache = DescriptionCache(tool_loading.describe_modules, together=[str(p) for p in common])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tool_loading, "describe_modules", cache.describe_modules)
         yield cache

@@ -5,9 +5,9 @@ transformers for the schemas: about a second of CPU each time. Most tests load t
 tools/, tests/data/ and bench/, so `DescriptionCache` stands in for `describe_modules` for the whole
 run (conftest installs it). A file of the repository whose exact content it has described before is
 answered from memory; everything else goes to a real worker as before, in one worker per load:
-modules named by import path, files a test writes (they live outside the repository), the modules
-under tests/data/hostile/ (their tests check what describing them does), and any module whose
-description was an error, which is never kept. The loading code around it (`load_registry`: name
+modules named by import path, files a test writes (they live outside the repository), the hostile
+modules that misbehave at import (tests/data/hostile/*_at_import.py: their tests check what
+describing them does), and any module whose description was an error, which is never kept. The loading code around it (`load_registry`: name
 clashes, empty modules, Skipped entries) runs on every load.
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 from slmreact_cli.tools import ModuleRef, module_ref
 
 ROOT = Path(__file__).resolve().parent.parent
-HOSTILE = Path("tests", "data", "hostile")  # described every time: what describing them does is tested
+HOSTILE = Path("tests", "data", "hostile")
+AT_IMPORT = "*_at_import.py"  # hostile modules described every time: what describing them does is tested
 
 Description = tuple  # (error line or None, the module's entries), as describe_modules yields them
 Describe = Callable[[list[tuple[str, ModuleRef]]], Iterator[Description]]
@@ -29,9 +30,10 @@ Describe = Callable[[list[tuple[str, ModuleRef]]], Iterator[Description]]
 class DescriptionCache:
     """`describe_modules`, with each repository file's description kept by its path and content."""
 
-    def __init__(self, describe: Describe, root: Path = ROOT):
+    def __init__(self, describe: Describe, root: Path = ROOT, together: list[str] = ()):
         self._describe = describe
         self._root = root
+        self._together = [module_ref(spec) for spec in together]  # described with the first of them loaded
         self._ahead: set[str] = set()  # files described ahead, kept wherever they are
         self._kept: dict[tuple[str, str], Description] = {}
         self.described: list[str] = []  # the specs a real worker described, in order
@@ -41,7 +43,8 @@ class DescriptionCache:
         if not ref.is_path:
             return None
         path = Path(ref.spec)
-        inside = path.is_relative_to(self._root) and not path.is_relative_to(self._root / HOSTILE)
+        inside = path.is_relative_to(self._root) and not (path.parent == self._root / HOSTILE
+                                                           and path.match(AT_IMPORT))
         if not inside and ref.spec not in self._ahead:
             return None
         try:
@@ -51,24 +54,39 @@ class DescriptionCache:
 
     def describe_modules(self, modules: list[tuple[str, ModuleRef]]) -> Iterator[Description]:
         """What describe_modules yields for `modules`, in order; the ones not kept are described by
-        one real worker, which starts only when the first of them is reached, as before."""
+        one real worker, which starts only when the first of them is reached, as before. Where they
+        include a `together` module, the worker describes the other unknown `together` modules first."""
         keys = [self.key(ref) for _, ref in modules]
         kept = [key in self._kept for key in keys]
         unknown = [module for module, known in zip(modules, kept) if not known]
-        fresh = self._describe(unknown) if unknown else None
+        extra = self._described_along(unknown)
+        fresh = self._describe(extra + unknown) if unknown else None
         try:
             for (spec, _), key, known in zip(modules, keys, kept):
                 if known:
                     yield copy.deepcopy(self._kept[key])
                     continue
-                error, entries = next(fresh)
-                self.described.append(spec)
-                if key is not None and error is None:
-                    self._kept[key] = (error, copy.deepcopy(entries))
-                yield error, entries
+                for extra_spec, extra_ref in extra:  # described first: a load may stop at its last module
+                    self._keep(extra_spec, self.key(extra_ref), next(fresh))
+                extra = []
+                yield self._keep(spec, key, next(fresh))
         finally:
             if fresh is not None:
                 fresh.close()  # the worker stops, as when load_registry stops early
+
+    def _keep(self, spec: str, key: tuple[str, str] | None, description: Description) -> Description:
+        self.described.append(spec)
+        error, entries = description
+        if key is not None and error is None:
+            self._kept[key] = (error, copy.deepcopy(entries))
+        return description
+
+    def _described_along(self, unknown: list[tuple[str, ModuleRef]]) -> list[tuple[str, ModuleRef]]:
+        """The `together` modules not known yet, when a load includes one of them."""
+        refs = {ref for _, ref in unknown}
+        if not refs & set(self._together):
+            return []
+        return [(ref.spec, ref) for ref in self._together if ref not in refs and self.key(ref) not in self._kept]
 
     def describe_ahead(self, specs: list[str]) -> None:
         """Describe these modules in one worker now, so that later loads of any of them are answered

@@ -23,9 +23,9 @@ class RecordingDescribe:
                 yield None, [{"name": ref.module_name, "description": "d", "parameters": {}, "defaults": {}}]
 
 
-def cache_in(root):
+def cache_in(root, together=()):
     describe = RecordingDescribe()
-    return DescriptionCache(describe, root=root), describe
+    return DescriptionCache(describe, root=root, together=[str(p) for p in together]), describe
 
 
 def load(cache, *paths):
@@ -61,7 +61,7 @@ def test_changed_outside_hostile_dotted_and_failed_modules_are_described_every_t
     cache, describe = cache_in(tmp_path / "repo")
     changed = write(tmp_path / "repo" / "changed.py")
     outside = write(tmp_path / "written_by_a_test.py")
-    hostile = write(tmp_path / "repo" / HOSTILE / "prints.py")
+    hostile = write(tmp_path / "repo" / HOSTILE / "prints_at_import.py")
     broken = write(tmp_path / "repo" / "broken.py")
     load(cache, changed, outside, hostile, broken)
     write(changed, "def g(): pass\n")
@@ -78,6 +78,17 @@ def test_described_ahead_a_file_outside_the_root_is_kept(tmp_path):
     cache.describe_ahead([str(outside)])
     load(cache, outside)
     assert describe.batches == [[str(outside)]]
+
+
+def test_modules_described_together_go_to_the_worker_first_when_one_of_them_is_loaded(tmp_path):
+    common = [write(tmp_path / f"common_{i}.py") for i in range(3)]
+    cache, describe = cache_in(tmp_path, together=common)
+    other = write(tmp_path / "other.py")
+    load(cache, other)
+    assert [entries[0]["name"] for _, entries in load(cache, common[1], other)] == \
+        [module_ref(str(p)).module_name for p in (common[1], other)]
+    load(cache, *common)
+    assert describe.batches == [[str(other)], [str(common[0]), str(common[2]), str(common[1])]]
 
 
 def test_the_run_wide_cache_hands_back_what_a_worker_describes(tool_descriptions):

@@ -44,8 +44,7 @@ def test_schema_and_coercion():
         add.validate({"x": 1, "y": 2, "z": 3})
 
 
-def test_literal_optional_and_containers(tools_dir):
-    path = write_module(tools_dir, "typed", '''
+TYPED = '''
 from typing import Literal, Optional
 
 def pick(mode: Literal["fast", "slow"], limit: Optional[int] = None, tags: list[str] = None, flag: bool = False) -> str:
@@ -58,16 +57,9 @@ def pick(mode: Literal["fast", "slow"], limit: Optional[int] = None, tags: list[
         flag: A flag.
     """
     return mode
-''')
-    tool = load_registry([path]).get("pick")
-    assert tool.parameters["properties"]["mode"]["enum"] == ["fast", "slow"]
-    assert tool.validate({"mode": "fast", "limit": "5", "flag": "true"}) == {"mode": "fast", "limit": 5, "flag": True}
-    with pytest.raises(ValueError):
-        tool.validate({"mode": "medium"})
+'''
 
-
-def test_undocumented_function_is_skipped_with_a_reason(tools_dir):
-    path = write_module(tools_dir, "partial", GOOD + '''
+PARTIAL = GOOD + '''
 def nodoc(x: int) -> int:
     return x
 
@@ -82,8 +74,44 @@ def nohints(x):
 def _private(x: int) -> int:
     """Hidden."""
     return x
-''')
-    registry = load_registry([path])
+'''
+
+ASYNC = '''
+import asyncio
+
+async def slow_double(x: int) -> int:
+    """Double a number, asynchronously.
+
+    Args:
+        x: The number.
+    """
+    await asyncio.sleep(0.01)
+    return 2 * x
+'''
+
+BARE = "".join(f"def f{i}(x):\n    return x\n" for i in range(5))
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, tool_descriptions):
+    """The modules below, written once and described by one worker ahead of the tests that load them."""
+    folder = tmp_path_factory.mktemp("toolmods")
+    paths = {name: write_module(folder, name, source) for name, source in
+             {"typed": TYPED, "partial": PARTIAL, "asynctools": ASYNC, "bare": BARE, "one": GOOD, "two": GOOD}.items()}
+    tool_descriptions.describe_ahead(list(paths.values()))
+    return paths
+
+
+def test_literal_optional_and_containers(written):
+    tool = load_registry([written["typed"]]).get("pick")
+    assert tool.parameters["properties"]["mode"]["enum"] == ["fast", "slow"]
+    assert tool.validate({"mode": "fast", "limit": "5", "flag": "true"}) == {"mode": "fast", "limit": 5, "flag": True}
+    with pytest.raises(ValueError):
+        tool.validate({"mode": "medium"})
+
+
+def test_undocumented_function_is_skipped_with_a_reason(written):
+    registry = load_registry([written["partial"]])
     assert registry.names() == ["area"]
     reasons = {s.name: s.reason for s in registry.skipped}
     assert set(reasons) == {"nodoc", "nohints"}
@@ -104,35 +132,20 @@ def test_broken_modules_give_one_clear_error(tools_dir, source, message):
         load_registry([path])
 
 
-def test_a_module_of_unusable_functions_names_three_and_counts_the_rest(tools_dir):
-    path = write_module(tools_dir, "bare", "".join(f"def f{i}(x):\n    return x\n" for i in range(5)))
+def test_a_module_of_unusable_functions_names_three_and_counts_the_rest(written):
     with pytest.raises(ToolLoadError, match=r"has no usable functions \(f0: .*; f1: .*; f2: .*; and 2 more\)"):
-        load_registry([path])
+        load_registry([written["bare"]])
 
 
-def test_missing_file_and_name_clash(tools_dir):
+def test_missing_file_and_name_clash(tools_dir, written):
     with pytest.raises(ToolLoadError, match="not found"):
         load_registry([str(tools_dir / "nope.py")])
-    a = write_module(tools_dir, "one", GOOD)
-    b = write_module(tools_dir, "two", GOOD)
     with pytest.raises(ToolLoadError, match="clash: 'area'"):
-        load_registry([a, b])
+        load_registry([written["one"], written["two"]])
 
 
-def test_async_tools_are_supported(tools_dir):
-    path = write_module(tools_dir, "asynctools", '''
-import asyncio
-
-async def slow_double(x: int) -> int:
-    """Double a number, asynchronously.
-
-    Args:
-        x: The number.
-    """
-    await asyncio.sleep(0.01)
-    return 2 * x
-''')
-    registry = load_registry([path])
+def test_async_tools_are_supported(written):
+    registry = load_registry([written["asynctools"]])
     with ToolRunner(registry) as runner:
         assert runner.call("slow_double", {"x": 21}).text == "42"
 
