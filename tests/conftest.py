@@ -26,7 +26,7 @@ def tool_descriptions():
     import slmreact_cli.tool_loading as tool_loading
     from described_tools import AT_IMPORT, DescriptionCache
 
-    common = [*sorted((ROOT / "tools").glob("[!_]*.py")), DATA / "sample_tools.py", DATA / "typed_tools.py",
+    common = [*sorted((ROOT / "tools").glob("[!_]*.py")), *sorted(DATA.glob("*_tools.py")),
               *sorted(p for p in (DATA / "hostile").glob("*.py") if not p.match(AT_IMPORT))]
     cache = DescriptionCache(tool_loading.describe_modules, together=[str(p) for p in common])
     with pytest.MonkeyPatch.context() as patch:
