@@ -20,7 +20,6 @@ session and one round trip per call (bench/tool_isolation.py).
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import io
@@ -296,6 +295,8 @@ def _run_one(func, args: dict):
     with contextlib.redirect_stdout(captured):
         value = func(**args)
         if inspect.isawaitable(value):
+            import asyncio  # a tenth of a second at every worker start, paid only by async tools
+
             value = asyncio.run(_await(value))
     if value is None and captured.getvalue():
         return captured.getvalue()
