@@ -22,11 +22,13 @@ def registry():
 def tool_descriptions():
     """Every load of the repository's tool modules in this test run reuses their first description
     (see described_tools.py): describing starts a worker process that imports transformers. The
-    shipped tools and those in tests/data, which many test modules load, are described together."""
+    shipped tools, the examples and the tools in tests/data, which many test modules load, are
+    described together."""
     import slmreact_cli.tool_loading as tool_loading
     from described_tools import AT_IMPORT, DescriptionCache
 
-    common = [*sorted((ROOT / "tools").glob("[!_]*.py")), *sorted(DATA.glob("*_tools.py")),
+    common = [*sorted((ROOT / "tools").glob("[!_]*.py")), *sorted((ROOT / "examples").glob("*.py")),
+              *sorted(DATA.glob("*_tools.py")),
               *sorted(p for p in (DATA / "hostile").glob("*.py") if not p.match(AT_IMPORT))]
     cache = DescriptionCache(tool_loading.describe_modules, together=[str(p) for p in common])
     with pytest.MonkeyPatch.context() as patch:
