@@ -2,8 +2,7 @@
 again, and that what it hands back is what a worker describes."""
 from described_tools import HOSTILE, DescriptionCache
 from slmreact_cli.tool_loading import load_registry
-from slmreact_cli.tools import module_ref
-from slmreact_cli.worker import describe_modules  # the worker itself, not the cache in its place
+from slmreact_cli.tools import describe_module, module_ref
 
 from conftest import SAMPLE
 
@@ -96,7 +95,7 @@ def test_the_run_wide_cache_hands_back_what_a_worker_describes(tool_descriptions
     known = len(tool_descriptions.described)
     kept = load_registry([SAMPLE])
     assert len(tool_descriptions.described) == known  # no worker this time
-    (error, entries), = describe_modules([(SAMPLE, module_ref(SAMPLE))])
+    error, entries = describe_module(SAMPLE, module_ref(SAMPLE))  # what the worker runs, here
     assert error is None
     assert [(t.name, t.description, t.parameters, t.defaults) for t in kept.tools.values()] == \
         [(e["name"], e["description"], e["parameters"], e["defaults"]) for e in entries]
