@@ -4,11 +4,15 @@ Describing tool modules (`tool_loading.describe_modules`) starts a worker proces
 transformers for the schemas: about a second of CPU each time. Most tests load the same modules from
 tools/, tests/data/ and bench/, so `DescriptionCache` stands in for `describe_modules` for the whole
 run (conftest installs it). A file of the repository whose exact content it has described before is
-answered from memory; everything else goes to a real worker as before, in one worker per load:
-modules named by import path, files a test writes (they live outside the repository), the hostile
-modules that misbehave at import (tests/data/hostile/*_at_import.py: their tests check what
-describing them does), and any module whose description was an error, which is never kept. The loading code around it (`load_registry`: name
-clashes, empty modules, Skipped entries) runs on every load.
+answered from memory. Everything else goes to a real worker as before, one worker per load: modules
+named by import path, files a test writes (they live outside the repository), the hostile modules
+that misbehave at import (tests/data/hostile/*_at_import.py: their tests check what describing them
+does), and any module whose description was an error, which is never kept. The loading code around
+it (`load_registry`: name clashes, empty modules, Skipped entries) runs on every load.
+
+Two ways to start fewer workers: modules named `together` are described in the worker of the first
+load that needs any of them, and `describe_ahead` describes a list of modules in one worker and
+keeps them wherever they are.
 """
 from __future__ import annotations
 
