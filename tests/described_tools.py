@@ -7,12 +7,13 @@ run (conftest installs it). A file of the repository whose exact content it has 
 answered from memory. Everything else goes to a real worker as before, one worker per load: modules
 named by import path, files a test writes (they live outside the repository), the hostile modules
 that misbehave at import (tests/data/hostile/*_at_import.py: their tests check what describing them
-does), and any module whose description was an error, which is never kept. The loading code around
-it (`load_registry`: name clashes, empty modules, Skipped entries) runs on every load.
+does), and any module whose description was an error, which is kept only where it was described
+ahead. The loading code around it (`load_registry`: name clashes, empty modules, Skipped entries)
+runs on every load.
 
 Two ways to start fewer workers: modules named `together` are described in the worker of the first
-load that needs any of them, and `describe_ahead` describes a list of modules in one worker and
-keeps them wherever they are.
+load that needs any of them, and `describe_ahead` describes a test module's own modules in one
+worker and keeps them wherever they are.
 """
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ class DescriptionCache:
         self.described: list[str] = []  # the specs a real worker described, in order
 
     def key(self, ref: ModuleRef) -> tuple[str, str] | None:
-        """Path and content hash of a file whose description may be kept; None for any other module."""
+        """Path and content hash of a file whose description may be kept (a module described ahead
+        by name: its name); None for any other module."""
         if not ref.is_path:
-            return None
+            return (ref.spec, "") if ref.spec in self._ahead else None
         path = Path(ref.spec)
         inside = path.is_relative_to(self._root) and not (path.parent == self._root / HOSTILE
                                                            and path.match(AT_IMPORT))
@@ -66,22 +68,24 @@ class DescriptionCache:
         extra = self._described_along(unknown)
         fresh = self._describe(extra + unknown) if unknown else None
         try:
-            for (spec, _), key, known in zip(modules, keys, kept):
+            for (spec, ref), key, known in zip(modules, keys, kept):
                 if known:
                     yield copy.deepcopy(self._kept[key])
                     continue
                 for extra_spec, extra_ref in extra:  # described first: a load may stop at its last module
-                    self._keep(extra_spec, self.key(extra_ref), next(fresh))
+                    self._keep(extra_spec, extra_ref, next(fresh))
                 extra = []
-                yield self._keep(spec, key, next(fresh))
+                yield self._keep(spec, ref, next(fresh))
         finally:
             if fresh is not None:
                 fresh.close()  # the worker stops, as when load_registry stops early
 
-    def _keep(self, spec: str, key: tuple[str, str] | None, description: Description) -> Description:
+    def _keep(self, spec: str, ref: ModuleRef, description: Description) -> Description:
+        """Keep a description a worker made: one without an error, or any of a module described ahead."""
         self.described.append(spec)
         error, entries = description
-        if key is not None and error is None:
+        key = self.key(ref)
+        if key is not None and (error is None or ref.spec in self._ahead):
             self._kept[key] = (error, copy.deepcopy(entries))
         return description
 
@@ -93,8 +97,10 @@ class DescriptionCache:
         return [(ref.spec, ref) for ref in self._together if ref not in refs and self.key(ref) not in self._kept]
 
     def describe_ahead(self, specs: list[str]) -> None:
-        """Describe these modules in one worker now, so that later loads of any of them are answered
-        from memory, wherever the files are; for test modules that load many modules one or two at a time."""
+        """Describe these modules in one worker now and keep their descriptions, errors included,
+        wherever the files are (a module named by import path is kept by its name, as the import
+        path is now): for test modules that load many modules of their own one or two at a time. A
+        module that ends the worker while importing ends this call."""
         modules = [(spec, module_ref(spec)) for spec in specs]
-        self._ahead.update(ref.spec for _, ref in modules if ref.is_path)
+        self._ahead.update(ref.spec for _, ref in modules)
         list(self.describe_modules(modules))

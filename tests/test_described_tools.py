@@ -71,12 +71,13 @@ def test_changed_outside_hostile_dotted_and_failed_modules_are_described_every_t
     assert describe.batches[2:] == [["json"], ["json"]]
 
 
-def test_described_ahead_a_file_outside_the_root_is_kept(tmp_path):
+def test_described_ahead_files_outside_the_root_errors_and_dotted_names_are_kept(tmp_path):
     cache, describe = cache_in(tmp_path / "repo")
-    outside = write(tmp_path / "shared_tools.py")
-    cache.describe_ahead([str(outside)])
-    load(cache, outside)
-    assert describe.batches == [[str(outside)]]
+    outside, broken = write(tmp_path / "shared_tools.py"), write(tmp_path / "broken_tools.py")
+    cache.describe_ahead([str(outside), str(broken), "json"])
+    assert load(cache, outside, broken)[1] == (f"tools module {broken} failed to import", [])
+    list(cache.describe_modules([("json", module_ref("json"))]))
+    assert describe.batches == [[str(outside), str(broken), "json"]]
 
 
 def test_modules_described_together_go_to_the_worker_first_when_one_of_them_is_loaded(tmp_path):

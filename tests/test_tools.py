@@ -27,10 +27,8 @@ def test_default_tools_load():
     assert {"calculate", "convert_units", "add_days", "days_between"} <= set(registry.names())
 
 
-def test_dotted_module_name(tools_dir, monkeypatch):
-    write_module(tools_dir, "mytools_pkg_mod", GOOD)
-    monkeypatch.syspath_prepend(str(tools_dir))
-    assert load_registry(["mytools_pkg_mod"]).names() == ["area"]
+def test_dotted_module_name(written):
+    assert load_registry(["mytools_pkg_mod"]).names() == ["area"]  # written's folder is on the import path
 
 
 def test_schema_and_coercion():
@@ -92,14 +90,29 @@ async def slow_double(x: int) -> int:
 BARE = "".join(f"def f{i}(x):\n    return x\n" for i in range(5))
 
 
+BROKEN = [
+    ("def broken(:\n    pass\n", "syntax error at line 1"),
+    ("import module_that_does_not_exist_xyz\n", "cannot import 'module_that_does_not_exist_xyz'"),
+    ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
+    ("X = 1\n", "has no usable functions"),
+    ("def gen(n: int):\n    '''Numbers.\n\n    Args:\n        n: how many\n    '''\n    yield n\n",
+     "generator functions are not supported"),
+]
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, tool_descriptions):
-    """The modules below, written once and described by one worker ahead of the tests that load them."""
+    """The modules the tests below load (the broken ones by their source), written once into a folder on
+    the import path and described by one worker ahead of the tests."""
     folder = tmp_path_factory.mktemp("toolmods")
-    paths = {name: write_module(folder, name, source) for name, source in
-             {"typed": TYPED, "partial": PARTIAL, "asynctools": ASYNC, "bare": BARE, "one": GOOD, "two": GOOD}.items()}
-    tool_descriptions.describe_ahead(list(paths.values()))
-    return paths
+    sources = {"typed": TYPED, "partial": PARTIAL, "asynctools": ASYNC, "bare": BARE, "one": GOOD, "two": GOOD}
+    paths = {name: write_module(folder, name, source) for name, source in sources.items()}
+    paths.update({source: write_module(folder, f"broken{i}", source) for i, (source, _) in enumerate(BROKEN)})
+    write_module(folder, "mytools_pkg_mod", GOOD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(folder))
+        tool_descriptions.describe_ahead([*paths.values(), "mytools_pkg_mod"])
+        yield paths
 
 
 def test_literal_optional_and_containers(written):
@@ -118,18 +131,10 @@ def test_undocumented_function_is_skipped_with_a_reason(written):
     assert "docstring" in reasons["nodoc"] and "type hints" in reasons["nohints"]
 
 
-@pytest.mark.parametrize("source, message", [
-    ("def broken(:\n    pass\n", "syntax error at line 1"),
-    ("import module_that_does_not_exist_xyz\n", "cannot import 'module_that_does_not_exist_xyz'"),
-    ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
-    ("X = 1\n", "has no usable functions"),
-    ("def gen(n: int):\n    '''Numbers.\n\n    Args:\n        n: how many\n    '''\n    yield n\n",
-     "generator functions are not supported"),
-])
-def test_broken_modules_give_one_clear_error(tools_dir, source, message):
-    path = write_module(tools_dir, "broken", source)
+@pytest.mark.parametrize("source, message", BROKEN)
+def test_broken_modules_give_one_clear_error(written, source, message):
     with pytest.raises(ToolLoadError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        load_registry([path])
+        load_registry([written[source]])
 
 
 def test_a_module_of_unusable_functions_names_three_and_counts_the_rest(written):
