@@ -51,3 +51,13 @@ def test_the_words_of_an_error_are_learned():
     assert call_note("convert", {"currency": "JPY"}, g) is not None
     g.learn_words("Error: ValueError: unknown currency; known: JPY, EUR")
     assert call_note("convert", {"currency": "JPY"}, g) is None
+
+
+def test_the_count_of_a_list_result_is_grounded():
+    grounding = Grounding(known=set(), warned=set())
+    grounding.learn(["Count the telescopes whose site is island.", '["Drift Scope", "Bracken Scope"]'])
+    assert answer_note("There are 2 island telescopes.", grounding) is None
+    grounding = Grounding(known=set(), warned=set())
+    grounding.learn(['{"branches": ["North", "East", "West"]}'])
+    assert answer_note("It has 3 branches.", grounding) is None
+    assert answer_note("It has 4 branches.", grounding) is not None

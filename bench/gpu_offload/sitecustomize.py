@@ -60,6 +60,7 @@ if os.environ.get("SLMREACT_BENCH_GPU_LAYERS") or os.environ.get("SLMREACT_BENCH
     sys.meta_path.insert(0, _AfterImport())
     # llama.cpp's libraries load before numpy's: where numpy's bundled OpenBLAS loaded first, a CUDA or
     # OpenMP build of llama.cpp was seen to crash in llama_model_load_from_file.
-    # Not in the tool worker, which needs neither and imports torch (torch after llama.cpp crashed too).
-    if "slmreact_cli.worker" not in sys.orig_argv and importlib.util.find_spec("llama_cpp") is not None:
+    # Only in slmreact's own process (`python -m slmreact_cli`): the tool worker and the original loop
+    # import torch, and torch beside a CUDA build of llama.cpp aborted too.
+    if "slmreact_cli" in sys.orig_argv and importlib.util.find_spec("llama_cpp") is not None:
         import llama_cpp  # noqa: F401

@@ -74,10 +74,30 @@ _WORDS |= {"hundred": 100.0, "thousand": 1e3, "million": 1e6, "billion": 1e9, "d
 _WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 
 
+def _list_lengths(text: str) -> set[float]:
+    """How many items each JSON list in a result holds: "How many X are there?" is answered by counting
+    a list result, and the count is written nowhere in it."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return set()
+    lengths, pending = set(), [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            lengths.add(float(len(item)))
+            pending += item
+        elif isinstance(item, dict):
+            pending += item.values()
+    return lengths
+
+
 def known_numbers(texts: Iterable[str]) -> set[float]:
-    """Every number in the texts, in digits (with its mantissa and exponent) or as a number word."""
+    """Every number in the texts, in digits (with its mantissa and exponent) or as a number word, and
+    the length of every JSON list among them."""
     known: set[float] = set()
     for text in texts:
+        known |= _list_lengths(text)
         known.update(_WORDS[w.lower()] for w in _WORD.findall(text))
         for match in _number_matches(text):
             mantissa, exponent = match.group(1), match.group(2)

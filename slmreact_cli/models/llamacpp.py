@@ -14,6 +14,12 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+try:  # llama.cpp's shared libraries before numpy's (prompt_states, below, imports numpy): with numpy's
+    # bundled OpenBLAS loaded first, a CUDA build of llama-cpp-python 0.3.36 crashed loading any model.
+    import llama_cpp  # noqa: F401
+except ImportError:
+    pass
+
 from ..config import Profile
 from ..errors import EngineUnavailable, ModelError
 from ..safe_io import replace_surrogates
