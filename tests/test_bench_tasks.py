@@ -30,13 +30,13 @@ from slmreact_cli.tool_loading import load_registry  # noqa: E402
 def tool_modules_described_ahead(tool_descriptions):
     """The tests below load the domain modules one or two at a time, in many combinations (and
     make_traces one at a time); one worker describes them all first."""
-    paths = [G.domain_path(d.key) for d in specs.DOMAINS] + [G.ARITH, "bench/adapter/train_tools.py",
-                                                             "bench/heldout/shop_tools.py"]
     from common import SHARED
 
-    shared = [SHARED / "eval_tools.py"] if (SHARED / "eval_tools.py").exists() else []
-    tool_descriptions.describe_ahead([str(ROOT / p) for p in paths] + [*map(str, (ROOT / "tools").glob("*.py")),
-                                                                         *map(str, shared)])
+    shared = SHARED / "eval_tools.py"
+    paths = [ROOT / G.domain_path(d.key) for d in specs.DOMAINS] + [
+        ROOT / G.ARITH, ROOT / "bench" / "adapter" / "train_tools.py", ROOT / "bench" / "heldout" / "shop_tools.py",
+        *(ROOT / "tools").glob("*.py"), *([shared] if shared.exists() else [])]
+    tool_descriptions.describe_ahead([str(p) for p in paths])
 
 
 def _scorer():
