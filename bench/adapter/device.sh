@@ -8,11 +8,18 @@
 #   bash bench/adapter/device.sh wait MODEL [SECONDS]    # follow the log; when done, adapters to $OUT
 #   bash bench/adapter/device.sh train MODEL [ARGS...]   # start and wait in one call
 # MODEL is 0.5b or 1.5b; ARGS go to train_lora.py (--epochs, --lr, --rank, --batch-tokens ...).
+# CORPUS=calls trains the function-calling adapter instead: its data is calls-MODEL.npz (travelling in
+# .gpu/traces-MODEL/ too), its run and its results are named calls-MODEL. Both can train at once.
 set -euo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 declare -A SHA=([0.5b]=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
                 [1.5b]=cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046)
 out=${OUT:-/tmp/out}
+corpus=${CORPUS:-traces}
+
+run_name() {  # the reasoning adapter keeps its plain MODEL names
+  if [ "$corpus" = traces ]; then echo "$1"; else echo "$corpus-$1"; fi
+}
 
 receive() {
   local dir model
@@ -33,19 +40,21 @@ start() {
   [ -d /tmp/site/gguf ] || python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site /tmp/w2/*.whl
   local file=/tmp/m-$model/qwen2.5-coder-$model-instruct-q4_k_m.gguf
   mkdir -p "/tmp/m-$model"
-  cat "/tmp/gguf-$model"/piece-* > "$file"
+  [ -s "$file" ] || cat "/tmp/gguf-$model"/piece-* > "$file"  # kept for a second run on the same model
   echo "${SHA[$model]}  $file" | sha256sum -c -
-  rm -rf "/tmp/adapter-$model" && mkdir -p "/tmp/adapter-$model"
-  cp "/tmp/traces/traces-$model.npz" "/tmp/adapter-$model/traces.npz"
-  cp bench/adapter/train_lora.py "/tmp/adapter-$model/"
-  setsid nohup env PYTHONPATH=/tmp/site python3 "/tmp/adapter-$model/train_lora.py" --gguf "$file" \
-    --data "/tmp/adapter-$model/traces.npz" --out "/tmp/adapter-$model/out" "$@" \
-    > "/tmp/adapter-$model/log" 2>&1 < /dev/null &
-  echo "training $model in the background (pid $!)"
+  local dir=/tmp/adapter-$(run_name "$model")
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "/tmp/traces/$corpus-$model.npz" "$dir/traces.npz"
+  cp bench/adapter/train_lora.py "$dir/"
+  setsid nohup env PYTHONPATH=/tmp/site python3 "$dir/train_lora.py" --gguf "$file" \
+    --data "$dir/traces.npz" --out "$dir/out" "$@" \
+    > "$dir/log" 2>&1 < /dev/null &
+  echo "training $(run_name "$model") in the background (pid $!)"
 }
 
 wait_for() {
-  local model=$1 limit=${2:-540} dir=/tmp/adapter-$1 waited=0
+  local model limit=${2:-540} dir waited=0
+  model=$(run_name "$1") dir=/tmp/adapter-$(run_name "$1")
   while [ ! -e "$dir/out/train_log.json" ] && [ "$waited" -lt "$limit" ]; do sleep 10; waited=$((waited + 10)); done
   tail -n 4 "$dir/log"
   [ -e "$dir/out/train_log.json" ] || { echo "still training"; return 0; }

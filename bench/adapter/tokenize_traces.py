@@ -6,6 +6,10 @@ end-of-turn token, which the model must learn to write after its Answer. Labels 
 the text the model writes (the `trained` segments) and that final token. Token ids come from the
 GGUF's own tokenizer, checked against llama.cpp's tokenization of the same text.
 
+Calling-step examples (bench/adapter/make_calls.py) carry their request as "messages" instead of a
+system prompt and a question: the prompt is then those messages with the assistant turn opened, as
+the calling step sends them, and the one trained segment is the JSON list of calls.
+
 Usage: python bench/adapter/tokenize_traces.py TRACES.jsonl OUT.npz [--model qwen2.5-coder-0.5b]
 """
 from __future__ import annotations
@@ -26,6 +30,27 @@ from slmreact_cli.models.templates import ChatTemplate  # noqa: E402
 END_OF_TURN = "<|im_end|>"
 
 
+def rendered(template: ChatTemplate, trace: dict) -> tuple[str, list[tuple[int, int]]]:
+    """A trace's text (its request, then the reply the model continues, then the end of the turn)
+    and the character spans the model is trained on."""
+    scratch = "".join(text for text, _ in trace["segments"])
+    request = trace.get("messages") or [{"role": "system", "content": trace["system"]},
+                                        {"role": "user", "content": f"Question: {trace['question']}"}]
+    prompt = template.render(request + [{"role": "assistant", "content": scratch}])
+    assert prompt.endswith(scratch), "the template must end with the continued scratchpad"
+    if "messages" in trace:
+        assert prompt == template.render(request) + scratch, "the reply must follow the request's prompt"
+    text = prompt + END_OF_TURN
+    start = len(prompt) - len(scratch)
+    spans = []
+    for seg, trained in trace["segments"]:
+        if trained:
+            spans.append((start, start + len(seg)))
+        start += len(seg)
+    spans.append((len(prompt), len(text)))
+    return text, spans
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("traces")
@@ -43,20 +68,7 @@ def main() -> None:
     ids_all, labels_all, offsets = [], [], [0]
     skipped = 0
     for n, line in enumerate(open(args.traces)):
-        trace = json.loads(line)
-        scratch = "".join(text for text, _ in trace["segments"])
-        prompt = template.render([{"role": "system", "content": trace["system"]},
-                                  {"role": "user", "content": f"Question: {trace['question']}"},
-                                  {"role": "assistant", "content": scratch}])
-        assert prompt.endswith(scratch), "the template must end with the continued scratchpad"
-        text = prompt + END_OF_TURN
-        start = len(prompt) - len(scratch)
-        spans = []
-        for seg, trained in trace["segments"]:
-            if trained:
-                spans.append((start, start + len(seg)))
-            start += len(seg)
-        spans.append((len(prompt), len(text)))
+        text, spans = rendered(template, json.loads(line))
         enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         ids = enc["input_ids"]
         if n < 20:
