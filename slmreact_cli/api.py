@@ -159,9 +159,9 @@ class Agent:
         registry = tool_registry(tools)
         approver = _approver(approve, registry)
         runner = ToolRunner(registry, timeout=tool_timeout, memory_limit_mb=profile.tool_memory_mb)
-        runner.start()  # the worker imports the tools while the model loads
         try:
-            if engine is None:
+            if engine is None:  # a given engine has nothing to load: the first call starts the worker
+                runner.start()  # the worker imports the tools while the model loads
                 from .models.loader import load_engine
 
                 engine = load_engine(profile)

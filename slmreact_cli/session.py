@@ -162,8 +162,8 @@ def open_session(options: SessionOptions, progress: LoadProgress | None = None,
     registry, runner = open_tools(options.tools, options.mcp, timeout=options.tool_timeout,
                                   memory_limit_mb=profile.tool_memory_mb)
     try:
-        runner.start()  # the worker imports the tools while the model loads
-        if engine is None:
+        if engine is None:  # a given engine has nothing to load: its session's first call starts the worker
+            runner.start()  # the worker imports the tools while the model loads
             from .models.loader import load_engine
 
             engine = load_engine(profile, progress)

@@ -270,8 +270,6 @@ def _json_defaults(signature: inspect.Signature) -> dict:
 
 
 def build_tool(name: str, func: Any, ref: ModuleRef) -> Tool | Skipped:
-    from transformers.utils import get_json_schema
-
     if not callable(func):
         return Skipped(ref.spec, name, "listed in __all__ but not a function")
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
@@ -288,6 +286,8 @@ def build_tool(name: str, func: Any, ref: ModuleRef) -> Tool | Skipped:
         hints = typing.get_type_hints(func)
     except Exception as exc:
         return Skipped(ref.spec, name, f"its type hints cannot be resolved ({type(exc).__name__}: {exc})")
+    from transformers.utils import get_json_schema  # a second of imports, paid only for a function to describe
+
     try:
         schema = get_json_schema(func)["function"]
     except Exception as exc:

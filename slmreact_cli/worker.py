@@ -20,7 +20,6 @@ session and one round trip per call (bench/tool_isolation.py).
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import io
@@ -34,13 +33,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener
+from typing import TYPE_CHECKING
 
 from .errors import ToolLoadError
-from .mcp.registry import McpTool
-from .mcp.servers import McpServer, ServerTools
 from .settings import DEFAULT_TOOL_TIMEOUT
 from .tools import (DEFAULT_MAX_CHARS, DEFAULT_MEMORY_MB, IMPORT_TIMEOUT, ModuleRef, Registry, checked_arguments,
                     describe_module, import_module, signature_validator)
+
+if TYPE_CHECKING:  # the MCP modules load where servers are used: a worker without them starts sooner
+    from .mcp.servers import McpServer, ServerTools
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ class ToolRunner:
 
     def _receive_listings(self, worker: Worker) -> list[ServerTools]:
         from .mcp.client import CLOSE_TIMEOUT, CONNECT_TIMEOUT
+        from .mcp.servers import ServerTools
 
         failed = [ServerTools(s.name, error="the tool worker ended while connecting") for s in self.mcp_servers]
         try:
@@ -231,6 +233,8 @@ class ToolRunner:
             args = tool.validate(arguments)
         except ValueError as exc:
             return CallResult(False, f"ValueError: {exc}", 0.0)
+        from .mcp.registry import McpTool
+
         target = tool.target if isinstance(tool, McpTool) else None
         try:
             ok, text, cut = self._exchange(name, args, target)
@@ -296,6 +300,8 @@ def _run_one(func, args: dict):
     with contextlib.redirect_stdout(captured):
         value = func(**args)
         if inspect.isawaitable(value):
+            import asyncio  # a tenth of a second at every worker start, paid only by async tools
+
             value = asyncio.run(_await(value))
     if value is None and captured.getvalue():
         return captured.getvalue()

@@ -18,29 +18,28 @@ def registry():
     return load_registry([SAMPLE, CALCULATOR])
 
 
-@pytest.fixture(scope="session")
-def _described_tool_sets():
-    return {}
+@pytest.fixture(scope="session", autouse=True)
+def tool_descriptions():
+    """Every load of the repository's tool modules in this test run reuses their first description
+    (see described_tools.py): describing starts a worker process that imports transformers. The
+    shipped tools, the examples and the tools in tests/data, which many test modules load, are
+    described together."""
+    import slmreact_cli.tool_loading as tool_loading
+    from described_tools import AT_IMPORT, DescriptionCache
+
+    common = [*sorted((ROOT / "tools").glob("[!_]*.py")), *sorted((ROOT / "examples").glob("*.py")),
+              *sorted(DATA.glob("*_tools.py")),
+              *sorted(p for p in (DATA / "hostile").glob("*.py") if not p.match(AT_IMPORT))]
+    cache = DescriptionCache(tool_loading.describe_modules, together=[str(p) for p in common])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tool_loading, "describe_modules", cache.describe_modules)
+        yield cache
 
 
 @pytest.fixture
-def tools_described_once(monkeypatch, _described_tool_sets):
-    """Sessions opened by the CLI describe each set of tool modules once per test run: describing
-    starts a worker process that imports transformers, about a second each time. Each session
-    still starts its own tool worker; a module that fails to load fails every time."""
-    import slmreact_cli.session as session_module
-
-    load_registry = session_module.load_registry
-
-    def described_once(specs, *args, **kwargs):
-        if args or kwargs:
-            return load_registry(specs, *args, **kwargs)
-        key = tuple(specs or ())
-        if key not in _described_tool_sets:
-            _described_tool_sets[key] = load_registry(specs)
-        return _described_tool_sets[key]
-
-    monkeypatch.setattr(session_module, "load_registry", described_once)
+def tools_described_once(tool_descriptions):
+    """Kept for the tests that ask for it: every test now shares the descriptions (tool_descriptions)."""
+    return tool_descriptions
 
 
 @pytest.fixture

@@ -25,6 +25,20 @@ import specs  # noqa: E402
 
 from slmreact_cli.tool_loading import load_registry  # noqa: E402
 
+
+@pytest.fixture(scope="module", autouse=True)
+def tool_modules_described_ahead(tool_descriptions):
+    """The tests below load the domain modules one or two at a time, in many combinations (and
+    make_traces one at a time); one worker describes them all first."""
+    from common import SHARED
+
+    shared = SHARED / "eval_tools.py"
+    paths = [ROOT / G.domain_path(d.key) for d in specs.DOMAINS] + [
+        ROOT / G.ARITH, ROOT / "bench" / "adapter" / "train_tools.py", ROOT / "bench" / "heldout" / "shop_tools.py",
+        *(ROOT / "tools").glob("*.py"), *([shared] if shared.exists() else [])]
+    tool_descriptions.describe_ahead([str(p) for p in paths])
+
+
 def _scorer():
     """The shared scorer, found as bench/common.py finds it."""
     from common import SHARED
@@ -43,8 +57,7 @@ def _tasks(split: str) -> list[dict]:
 
 @functools.cache
 def _tool_count(paths: tuple[str, ...]) -> int:
-    """How many tools the registry of these modules holds. Many tasks share one tool set, and each
-    load starts a worker process, so each set is loaded once."""
+    """How many tools the registry of these modules holds; many tasks share one tool set."""
     return len(load_registry([str(ROOT / p) for p in paths]).tools)
 
 

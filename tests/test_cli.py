@@ -12,8 +12,6 @@ from slmreact_cli.cli import app
 from slmreact_cli.models.fake import ScriptedReply, ScriptedEngine
 from slmreact_cli.prompts import NATIVE_SYSTEM
 
-pytestmark = pytest.mark.usefixtures("tools_described_once")
-
 RECORD_FIELDS = {"id", "question", "answer", "steps", "seconds", "model", "error"}
 SESSION_FLAGS = ("--model", "--tools", "--max-steps", "--grammar", "--tool-timeout", "--no-log", "--mode")
 

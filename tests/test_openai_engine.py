@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("openai")
 
 from conftest import SMALL_PROFILE  # noqa: E402
+from console_script import slmreact as console_slmreact  # noqa: E402
 from slmreact_cli.config import Profile, ServerSettings, resolve_model  # noqa: E402
 from slmreact_cli.models.base import Usage  # noqa: E402
 from slmreact_cli.models.sources import gguf_path  # noqa: E402
@@ -141,9 +142,9 @@ def test_grammar_constrains_the_output(engine):
 
 # ---- failures: one line, no traceback --------------------------------------------------------
 
-def _assert_one_line_failure(proc, *fragments, code=2):
-    assert proc.returncode == code, proc.stderr[-2000:]
-    err = proc.stderr.strip()
+def _assert_one_line_failure(run, *fragments, code=2):
+    assert run.code == code, run.err[-2000:]
+    err = run.err.strip()
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     for fragment in fragments:
         assert fragment in err, err
@@ -152,8 +153,8 @@ def _assert_one_line_failure(proc, *fragments, code=2):
 def test_server_that_is_down_gives_one_line_naming_the_url(home):
     url = f"http://127.0.0.1:{free_port()}/v1"
     write_config(home, url, max_retries=0, timeout=5)
-    proc = slmreact("ask", "--model", "srv", "What is 2 + 2?", timeout=60)
-    _assert_one_line_failure(proc, "cannot reach the model server", url)  # at load: exit 2, like a bad model
+    run = console_slmreact("ask", "--model", "srv", "What is 2 + 2?")  # the console script's main, in this process
+    _assert_one_line_failure(run, "cannot reach the model server", url)  # at load: exit 2, like a bad model
 
 
 @pytest.fixture
@@ -185,8 +186,8 @@ def silent_server():
 def test_server_that_times_out_gives_one_line(home, silent_server):
     write_config(home, silent_server, max_retries=0, timeout=1.5)
     started = time.monotonic()
-    proc = slmreact("ask", "--model", "srv", "What is 2 + 2?", timeout=60)
-    _assert_one_line_failure(proc, "did not answer within 1.5 s", silent_server)
+    run = console_slmreact("ask", "--model", "srv", "What is 2 + 2?")
+    _assert_one_line_failure(run, "did not answer within 1.5 s", silent_server)
     assert time.monotonic() - started < 30
 
 

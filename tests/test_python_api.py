@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from cli_scripted import SMALL, invoke, scripted  # noqa: F401 - scripted is a fixture
-from conftest import CALCULATOR, ROOT, SAMPLE
+from conftest import CALCULATOR, DATA, ROOT, SAMPLE
 from slmreact_cli.errors import ToolLoadError
 from slmreact_cli.execution import DECLINED
 from slmreact_cli.models.fake import ScriptedEngine, ScriptedReply
@@ -109,13 +109,10 @@ def test_functions_the_worker_cannot_import_are_refused_with_one_line(home, samp
         Agent(model=SMALL, engine=ScriptedEngine(), tools=[])
 
 
-def test_a_function_the_registry_skips_says_why(home, tools_dir):
+def test_a_function_the_registry_skips_says_why(home):
     from slmreact import Agent
 
-    path = tools_dir / "undocumented.py"
-    path.write_text("def bare(x):\n    return x\n\n\ndef fine(x: int) -> int:\n    \"\"\"Fine.\n\n    Args:\n"
-                    "        x: A number.\n    \"\"\"\n    return x\n")
-    module = load_module(path, "api_undocumented")
+    module = load_module(DATA / "undocumented_tools.py", "api_undocumented")
     try:
         with pytest.raises(ToolLoadError, match="tool bare: .*type hint"):
             Agent(model=SMALL, engine=ScriptedEngine(), tools=[module.bare])

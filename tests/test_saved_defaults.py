@@ -16,10 +16,15 @@ from slmreact_cli.models.fake import ScriptedReply
 
 @pytest.fixture
 def config(home):
-    """Writes the user's config.toml (lines of TOML) beside a copy of the sample tools; its path."""
+    """Writes the user's config.toml (lines of TOML) beside the sample tools; its path. The tools are
+    a link to tests/data/sample_tools.py where links can be made, so that their description is the
+    one the test run keeps (conftest tool_descriptions), and a copy elsewhere."""
     path = home / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SAMPLE, path.parent / "sample_tools.py")
+    try:
+        (path.parent / "sample_tools.py").symlink_to(SAMPLE)
+    except OSError:
+        shutil.copy(SAMPLE, path.parent / "sample_tools.py")
 
     def write(*lines: str):
         path.write_text("\n".join(lines) + "\n")

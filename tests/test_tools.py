@@ -27,10 +27,8 @@ def test_default_tools_load():
     assert {"calculate", "convert_units", "add_days", "days_between"} <= set(registry.names())
 
 
-def test_dotted_module_name(tools_dir, monkeypatch):
-    write_module(tools_dir, "mytools_pkg_mod", GOOD)
-    monkeypatch.syspath_prepend(str(tools_dir))
-    assert load_registry(["mytools_pkg_mod"]).names() == ["area"]
+def test_dotted_module_name(written):
+    assert load_registry(["mytools_pkg_mod"]).names() == ["area"]  # written's folder is on the import path
 
 
 def test_schema_and_coercion():
@@ -44,8 +42,7 @@ def test_schema_and_coercion():
         add.validate({"x": 1, "y": 2, "z": 3})
 
 
-def test_literal_optional_and_containers(tools_dir):
-    path = write_module(tools_dir, "typed", '''
+TYPED = '''
 from typing import Literal, Optional
 
 def pick(mode: Literal["fast", "slow"], limit: Optional[int] = None, tags: list[str] = None, flag: bool = False) -> str:
@@ -58,16 +55,9 @@ def pick(mode: Literal["fast", "slow"], limit: Optional[int] = None, tags: list[
         flag: A flag.
     """
     return mode
-''')
-    tool = load_registry([path]).get("pick")
-    assert tool.parameters["properties"]["mode"]["enum"] == ["fast", "slow"]
-    assert tool.validate({"mode": "fast", "limit": "5", "flag": "true"}) == {"mode": "fast", "limit": 5, "flag": True}
-    with pytest.raises(ValueError):
-        tool.validate({"mode": "medium"})
+'''
 
-
-def test_undocumented_function_is_skipped_with_a_reason(tools_dir):
-    path = write_module(tools_dir, "partial", GOOD + '''
+PARTIAL = GOOD + '''
 def nodoc(x: int) -> int:
     return x
 
@@ -82,45 +72,9 @@ def nohints(x):
 def _private(x: int) -> int:
     """Hidden."""
     return x
-''')
-    registry = load_registry([path])
-    assert registry.names() == ["area"]
-    reasons = {s.name: s.reason for s in registry.skipped}
-    assert set(reasons) == {"nodoc", "nohints"}
-    assert "docstring" in reasons["nodoc"] and "type hints" in reasons["nohints"]
+'''
 
-
-@pytest.mark.parametrize("source, message", [
-    ("def broken(:\n    pass\n", "syntax error at line 1"),
-    ("import module_that_does_not_exist_xyz\n", "cannot import 'module_that_does_not_exist_xyz'"),
-    ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
-    ("X = 1\n", "has no usable functions"),
-    ("def gen(n: int):\n    '''Numbers.\n\n    Args:\n        n: how many\n    '''\n    yield n\n",
-     "generator functions are not supported"),
-])
-def test_broken_modules_give_one_clear_error(tools_dir, source, message):
-    path = write_module(tools_dir, "broken", source)
-    with pytest.raises(ToolLoadError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        load_registry([path])
-
-
-def test_a_module_of_unusable_functions_names_three_and_counts_the_rest(tools_dir):
-    path = write_module(tools_dir, "bare", "".join(f"def f{i}(x):\n    return x\n" for i in range(5)))
-    with pytest.raises(ToolLoadError, match=r"has no usable functions \(f0: .*; f1: .*; f2: .*; and 2 more\)"):
-        load_registry([path])
-
-
-def test_missing_file_and_name_clash(tools_dir):
-    with pytest.raises(ToolLoadError, match="not found"):
-        load_registry([str(tools_dir / "nope.py")])
-    a = write_module(tools_dir, "one", GOOD)
-    b = write_module(tools_dir, "two", GOOD)
-    with pytest.raises(ToolLoadError, match="clash: 'area'"):
-        load_registry([a, b])
-
-
-def test_async_tools_are_supported(tools_dir):
-    path = write_module(tools_dir, "asynctools", '''
+ASYNC = '''
 import asyncio
 
 async def slow_double(x: int) -> int:
@@ -131,8 +85,72 @@ async def slow_double(x: int) -> int:
     """
     await asyncio.sleep(0.01)
     return 2 * x
-''')
-    registry = load_registry([path])
+'''
+
+BARE = "".join(f"def f{i}(x):\n    return x\n" for i in range(5))
+
+
+BROKEN = [
+    ("def broken(:\n    pass\n", "syntax error at line 1"),
+    ("import module_that_does_not_exist_xyz\n", "cannot import 'module_that_does_not_exist_xyz'"),
+    ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
+    ("X = 1\n", "has no usable functions"),
+    ("def gen(n: int):\n    '''Numbers.\n\n    Args:\n        n: how many\n    '''\n    yield n\n",
+     "generator functions are not supported"),
+]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, tool_descriptions):
+    """The modules the tests below load (the broken ones by their source), written once into a folder on
+    the import path and described by one worker ahead of the tests."""
+    folder = tmp_path_factory.mktemp("toolmods")
+    sources = {"typed": TYPED, "partial": PARTIAL, "asynctools": ASYNC, "bare": BARE, "one": GOOD, "two": GOOD}
+    paths = {name: write_module(folder, name, source) for name, source in sources.items()}
+    paths.update({source: write_module(folder, f"broken{i}", source) for i, (source, _) in enumerate(BROKEN)})
+    write_module(folder, "mytools_pkg_mod", GOOD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(folder))
+        tool_descriptions.describe_ahead([*paths.values(), "mytools_pkg_mod"])
+        yield paths
+
+
+def test_literal_optional_and_containers(written):
+    tool = load_registry([written["typed"]]).get("pick")
+    assert tool.parameters["properties"]["mode"]["enum"] == ["fast", "slow"]
+    assert tool.validate({"mode": "fast", "limit": "5", "flag": "true"}) == {"mode": "fast", "limit": 5, "flag": True}
+    with pytest.raises(ValueError):
+        tool.validate({"mode": "medium"})
+
+
+def test_undocumented_function_is_skipped_with_a_reason(written):
+    registry = load_registry([written["partial"]])
+    assert registry.names() == ["area"]
+    reasons = {s.name: s.reason for s in registry.skipped}
+    assert set(reasons) == {"nodoc", "nohints"}
+    assert "docstring" in reasons["nodoc"] and "type hints" in reasons["nohints"]
+
+
+@pytest.mark.parametrize("source, message", BROKEN)
+def test_broken_modules_give_one_clear_error(written, source, message):
+    with pytest.raises(ToolLoadError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_registry([written[source]])
+
+
+def test_a_module_of_unusable_functions_names_three_and_counts_the_rest(written):
+    with pytest.raises(ToolLoadError, match=r"has no usable functions \(f0: .*; f1: .*; f2: .*; and 2 more\)"):
+        load_registry([written["bare"]])
+
+
+def test_missing_file_and_name_clash(tools_dir, written):
+    with pytest.raises(ToolLoadError, match="not found"):
+        load_registry([str(tools_dir / "nope.py")])
+    with pytest.raises(ToolLoadError, match="clash: 'area'"):
+        load_registry([written["one"], written["two"]])
+
+
+def test_async_tools_are_supported(written):
+    registry = load_registry([written["asynctools"]])
     with ToolRunner(registry) as runner:
         assert runner.call("slow_double", {"x": 21}).text == "42"
 

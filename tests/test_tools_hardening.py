@@ -48,24 +48,38 @@ def test_the_same_module_in_the_registry_api_raises_a_load_error():
         load_registry([str(HOSTILE / "exits_at_import.py")])
 
 
-def test_postponed_annotations_with_literal_optional_and_dates_can_be_called():
+@pytest.fixture(scope="module")
+def future_tools():
+    """future_annotations.py's registry and one worker for the tests that call it."""
     registry = load_registry([str(HOSTILE / "future_annotations.py")])
+    with ToolRunner(registry) as runner:
+        yield registry, runner
+
+
+@pytest.fixture(scope="module")
+def file_tools():
+    """files.py's registry and one worker for the tests that call it."""
+    registry = load_registry([str(HOSTILE / "files.py")])
+    with ToolRunner(registry) as runner:
+        yield registry, runner
+
+
+def test_postponed_annotations_with_literal_optional_and_dates_can_be_called(future_tools):
+    registry, runner = future_tools
     tool = registry.get("describe_day")
     assert tool.parameters["properties"]["day"]["type"] == "string"
     assert tool.parameters["properties"]["style"]["enum"] == ["short", "long"]
-    with ToolRunner(registry) as runner:
-        assert runner.call("describe_day", {"day": "2024-01-01", "style": "long"}).text == "Monday"
-        assert runner.call("describe_day", {"day": "2024-01-02", "prefix": "on "}).text == "on Tue"
-        bad = runner.call("describe_day", {"day": "someday"})
-        assert not bad.ok and bad.text.startswith("ValueError: invalid arguments for describe_day: day")
+    assert runner.call("describe_day", {"day": "2024-01-01", "style": "long"}).text == "Monday"
+    assert runner.call("describe_day", {"day": "2024-01-02", "prefix": "on "}).text == "on Tue"
+    bad = runner.call("describe_day", {"day": "someday"})
+    assert not bad.ok and bad.text.startswith("ValueError: invalid arguments for describe_day: day")
 
 
-def test_postponed_annotations_in_a_whole_question():
-    registry = load_registry([str(HOSTILE / "future_annotations.py")])
+def test_postponed_annotations_in_a_whole_question(future_tools):
+    registry, runner = future_tools
     engine = ScriptedEngine(replies=[ScriptedReply('Action: describe_day(day="2024-01-01", style="long")'),
                                      ScriptedReply("Answer: Monday")])
-    with ToolRunner(registry) as runner:
-        events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Which day?"))
+    events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Which day?"))
     assert [(e.name, e.result) for e in events if isinstance(e, ToolCall)] == [("describe_day", "Monday")]
     assert isinstance(events[-1], Answer)
 
@@ -77,27 +91,25 @@ def test_functions_with_var_arguments_are_skipped_with_a_reason():
     assert "*numbers" in reasons["total"] and "**options" in reasons["label"]
 
 
-def test_a_text_argument_that_mentions_a_call_is_passed_on_as_text(tmp_path):
+def test_a_text_argument_that_mentions_a_call_is_passed_on_as_text(tmp_path, file_tools):
+    registry, runner = file_tools
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
     mention = f"delete_file('{notes}')"
-    registry = load_registry([str(HOSTILE / "files.py")])
     engine = ScriptedEngine(replies=[ScriptedReply(f'Action: echo(text="{mention}")'), ScriptedReply("Answer: done")])
-    with ToolRunner(registry) as runner:
-        events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Echo that text."))
+    events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Echo that text."))
     assert [(e.name, e.result) for e in events if isinstance(e, ToolCall)] == [("echo", mention)]
     assert [e.text for e in events if isinstance(e, Observation)] == [mention]
     assert notes.read_text() == "keep me"
 
 
-def test_a_call_written_as_the_argument_itself_still_runs_first(tmp_path):
+def test_a_call_written_as_the_argument_itself_still_runs_first(tmp_path, file_tools):
     """delete_file(path=echo(text="...")): the Action gives the argument as a call, so it runs first."""
+    registry, runner = file_tools
     scratch = tmp_path / "scratch.txt"
     scratch.write_text("remove me")
-    registry = load_registry([str(HOSTILE / "files.py")])
     engine = ScriptedEngine(replies=[ScriptedReply(f'Action: delete_file(path=echo(text="{scratch}"))'), ScriptedReply("Answer: done")])
-    with ToolRunner(registry) as runner:
-        events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Delete it."))
+    events = list(Agent(engine, registry, runner, AgentSettings(grounding=False)).run("Delete it."))
     assert [(e.name, e.result) for e in events if isinstance(e, ToolCall)] == [
         ("echo", str(scratch)), ("delete_file", f"deleted {scratch}")]
     assert not scratch.exists()

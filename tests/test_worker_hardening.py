@@ -70,7 +70,8 @@ def _running(pid: int) -> bool:
 @posix_only
 def test_a_timed_out_tool_takes_the_processes_it_started_with_it(tricks, tmp_path):
     pid_file = tmp_path / "child.pid"
-    with ToolRunner(tricks, timeout=5) as runner:
+    with ToolRunner(tricks, timeout=2) as runner:
+        assert runner.call("add", {"x": 1, "y": 0}).text == "1"  # the worker is up: the tool has its 2 s
         result = runner.call("start_child_and_hang", {"pid_file": str(pid_file)})
         assert not result.ok and result.text.startswith("TimeoutError")
         assert runner.call("add", {"x": 1, "y": 1}).text == "2"
@@ -112,24 +113,9 @@ def test_a_function_imported_by_another_module_never_replaces_a_tool():
         assert runner.call("count_words", {"text": "a b c"}).text == "3"
 
 
-def test_a_tool_writing_to_the_process_streams_does_not_disturb_the_channel(tools_dir):
+def test_a_tool_writing_to_the_process_streams_does_not_disturb_the_channel(tricks):
     """The calls travel on their own connection: a tool that writes to file descriptor 1 or reads
     file descriptor 0 leaves them intact."""
-    from conftest import write_module
-
-    path = write_module(tools_dir, "streams", '''
-import os
-
-def noisy(x: int) -> int:
-    """Write to the raw standard streams, then return x.
-
-    Args:
-        x: The value.
-    """
-    os.write(1, b"garbage" * 1000)
-    os.read(0, 10)
-    return x
-''')
-    with ToolRunner(load_registry([path])) as runner:
+    with ToolRunner(tricks) as runner:
         assert runner.call("noisy", {"x": 5}).text == "5"
         assert runner.call("noisy", {"x": 6}).text == "6"

@@ -160,15 +160,17 @@ class TransformersEngine(Engine):
     # ---- loading -------------------------------------------------------------------------
     @classmethod
     def load(cls, profile: Profile, progress: LoadProgress | None = None) -> "TransformersEngine":
+        from .sources import lora_files, model_files
+
+        files = model_files(profile, progress)
+        # before torch is imported: a hub id that neither the hub nor the cache has fails at once
+        offline = files.gguf_path is None and local_files_only(files.source)
         torch = _torch()
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        from .sources import lora_files, model_files
-
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
-        files = model_files(profile, progress)
         loras = lora_files(profile)
         device = pick_device()
         torch_dtype = resolve_dtype(profile.dtype, device)
@@ -180,7 +182,6 @@ class TransformersEngine(Engine):
                                       progress))
         if progress:
             progress("loading weights", 0, 1)
-        offline = local_files_only(folder)
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=offline)
             model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, device_map=device,

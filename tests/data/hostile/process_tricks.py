@@ -1,4 +1,5 @@
-"""Tools that misbehave at the process level: they fork, start children, sleep or allocate."""
+"""Tools that misbehave at the process level: they fork, start children, sleep, allocate or use the raw
+standard streams."""
 import os
 import subprocess
 import sys
@@ -51,3 +52,14 @@ def allocate(megabytes: int) -> int:
         megabytes: Size of the buffer in megabytes.
     """
     return len(bytearray(megabytes * 1024 * 1024))
+
+
+def noisy(x: int) -> int:
+    """Write to the raw standard streams, then return x.
+
+    Args:
+        x: The value.
+    """
+    os.write(1, b"garbage" * 1000)
+    os.read(0, 10)
+    return x
