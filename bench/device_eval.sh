@@ -68,13 +68,13 @@ probe() {
 import time, llama_cpp; t = time.time()
 m = llama_cpp.Llama('$gguf', n_gpu_layers=$layers, n_ctx=2048, verbose=False)
 print(repr(m.create_completion('The capital of France is', max_tokens=8, temperature=0)['choices'][0]['text']),
-      round(time.time() - t, 1), 's')" 2>&1 | tail -n 12
+      round(time.time() - t, 1), 's')" 2>&1 | tail -n 12 || echo "   (exit ${PIPESTATUS[0]})"
     done
     echo "== $build, slmreact ask"
-    PYTHONFAULTHANDLER=1 PYTHONPATH=$PWD/bench/gpu_offload:/tmp/site-$build:/tmp/site SLMREACT_CACHE_DIR=$cache \
+    PYTHONFAULTHANDLER=1 PYTHONPATH=$PWD:$PWD/bench/gpu_offload:/tmp/site-$build:/tmp/site SLMREACT_CACHE_DIR=$cache \
         SLMREACT_HOME=/tmp/slmhome-probe SLMREACT_BENCH_GPU_LAYERS=$layers SLMREACT_BENCH_THREADS=2 \
         timeout 180 python3 -m slmreact_cli ask --model qwen2.5-coder-0.5b --tools shared/eval_tools.py \
-        "What is 17 times 23?" 2>&1 | tail -n 15
+        "What is 17 times 23?" 2>&1 | tail -n 15 || echo "   (exit ${PIPESTATUS[0]})"
   done
 }
 

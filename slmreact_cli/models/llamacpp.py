@@ -14,17 +14,10 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-try:  # llama.cpp's shared libraries before numpy's (prompt_states, below, imports numpy): with numpy's
-    # bundled OpenBLAS loaded first, a CUDA build of llama-cpp-python 0.3.36 crashed loading any model.
-    import llama_cpp  # noqa: F401
-except ImportError:
-    pass
-
 from ..config import Profile
 from ..errors import EngineUnavailable, ModelError
 from ..safe_io import replace_surrogates
 from .base import Engine, LoadProgress, Message, NewText, Piece, Request, Role
-from .prompt_states import PromptStates, model_key
 from .templates import ChatTemplate, prompt_pieces
 
 
@@ -70,6 +63,8 @@ class LlamaCppEngine(Engine):
         self.context_length = context_length
         self._role: Role = "reasoning"  # whose weights the context runs on now
         self._apply_lora("reasoning")
+        from .prompt_states import PromptStates
+
         self.states = PromptStates(llm, model_key or model_id, states_folder)
         self._busy = threading.Lock()  # one user of the context at a time: a background warm-up, or a request
         self.last_prefix_source = ""  # how the system message's state was obtained: live/memory/disk/prefill
@@ -88,9 +83,13 @@ class LlamaCppEngine(Engine):
         if not available():
             raise EngineUnavailable('the llama.cpp engine needs llama-cpp-python: pip install "slmreact[fast]" '
                                     '(or set engine = "transformers")')
+        # llama.cpp's shared libraries load before numpy's (prompt_states imports numpy, hence the late
+        # imports in this module): with numpy's bundled OpenBLAS loaded first, a CUDA build of
+        # llama-cpp-python 0.3.36 crashed loading any model.
         from llama_cpp import Llama
 
         from ..paths import cache_dir
+        from .prompt_states import model_key
         from .sources import lora_files, model_files
 
         gguf = model_files(profile, progress).gguf_path
