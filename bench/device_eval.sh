@@ -11,6 +11,13 @@
 #   bash bench/device_eval.sh start PLAN...   # there: models, build done?, then parallel_eval.py in the background
 #                                             # (RUN=NAME: a second run from a fresh copy of the tree, beside the first)
 #   bash bench/device_eval.sh wait [SECONDS]  # there: follow the log; results to $OUT when it ends
+# Adapters trained in the same lease (the GGUFs travel once): the tokenized corpora travel in .gpu/traces/
+# (CORPUS-MODEL.npz, bench/adapter/README.md), the GPU tests' wheels in .whl-gpu/.
+#   bash bench/device_eval.sh train CORPUS MODEL [ARGS...]  # there: train_lora.py in the background
+#   bash bench/device_eval.sh convert CORPUS MODEL [SECONDS] # there: wait, GGUF LoRA to /tmp/keep/adapters and $OUT
+#   bash bench/device_eval.sh callseval N MODEL...  # there: calls_eval.py on N validation requests, with
+#                                              # and without the model's calling adapter (for the `calls` plan)
+#   bash bench/device_eval.sh gputests         # there: tests/gpu with unsloth, in the background (wait fetches it)
 set -euo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 declare -A SHA=([0.5b]=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
@@ -79,8 +86,10 @@ print(repr(m.create_completion('The capital of France is', max_tokens=8, tempera
 }
 
 receive() {
-  mkdir -p /tmp/pieces
+  mkdir -p /tmp/pieces /tmp/traces
   [ -d .gpu/pe ] && find .gpu/pe -type f -exec mv {} /tmp/pieces/ \; || true
+  [ -d .gpu/traces ] && find .gpu/traces -name '*.npz' -exec mv {} /tmp/traces/ \; || true
+  [ -d .whl-gpu ] && mkdir -p /tmp/whl-gpu && cp .whl-gpu/*.whl /tmp/whl-gpu/ || true
   ls /tmp/pieces | tr '\n' ' '; echo; tail -n 2 /tmp/build.log 2>/dev/null || true
 }
 
@@ -116,6 +125,7 @@ start() {
   rm -rf "$run" && cp -r . "$run" && rm -rf "$run/.gpu" "$run/.whl" "$run/.lcpp" "$run/.before"
   rm -rf "$run/shared" && cp -r /tmp/keep/shared "$run/shared"
   cp -n /tmp/keep/adapters/*.gguf "$run/slmreact_cli/adapters/" 2>/dev/null || true
+  mkdir -p "$run/bench/out" && cp /tmp/callseval/*.jsonl "$run/bench/out/" 2>/dev/null || true
   if [ -d /tmp/keep/.before ]; then
     rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
     cp -n "$run"/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true
@@ -125,11 +135,6 @@ start() {
       SLMREACT_HOME=/tmp/slmhome SLMREACT_BENCH_GPU_LAYERS=$gpu_layers SLMREACT_BENCH_THREADS=$threads \
       python3 parallel_eval.py "$@" --workers "${WORKERS:-$workers}" --before /tmp/before \
       > "$run.log" 2>&1 < /dev/null &
-  if [ -z "${RUN:-}" ] && [ -d /tmp/after/tests/gpu ]; then  # the GPU tests beside the runs: unsloth's engine on this machine
-    (cd /tmp/after && setsid nohup env PYTHONPATH="/tmp/after:/tmp/site" SLMREACT_CACHE_DIR=$cache \
-        SLMREACT_HOME=/tmp/slmhome UNSLOTH_DISABLE_STATISTICS=1 UNSLOTH_COMPILE_LOCATION=/tmp/ucc \
-        python3 -m pytest tests/gpu -q -rs -p no:cacheprovider > /tmp/gpu-tests.log 2>&1 < /dev/null &)
-  fi
   sleep 20; cat "$run.log"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv || true
 }
 
@@ -143,8 +148,66 @@ wait_for() {
     (cd "$run" && tar -czf "$out/pe-$(basename "$(dirname "$(dirname "$run")")").tar.gz" pe-*.json pe-*.jsonl pe-*.md 2>/dev/null || true)
     cp "$run"/pe-*.md "$out/" 2>/dev/null || true
   done
-  cp /tmp/gpu-tests.log "$out/" 2>/dev/null && tail -n 5 /tmp/gpu-tests.log || true
+  cp /tmp/gpu-tests.log "$out/" 2>/dev/null && tail -n 12 /tmp/gpu-tests.log || true
   pgrep -f parallel_eval.py > /dev/null && echo "STILL RUNNING" || echo "DONE"
+}
+
+train() {
+  local corpus=$1 model=$2; shift 2
+  models
+  local dir=/tmp/adapter-$corpus-$model
+  rm -rf "$dir" && mkdir -p "$dir" && cp bench/adapter/train_lora.py "$dir/"
+  setsid nohup env PYTHONPATH=/tmp/site python3 "$dir/train_lora.py" --gguf "$cache/models/${FILE[$model]}" \
+      --data "/tmp/traces/$corpus-$model.npz" --out "$dir/out" "$@" > "$dir/log" 2>&1 < /dev/null &
+  sleep 2; echo "training $corpus-$model in the background"; tail -n 3 "$dir/log"
+}
+
+convert() {
+  local corpus=$1 model=$2 limit=${3:-300} waited=0
+  local dir=/tmp/adapter-$corpus-$model name=qwen2.5-coder-$model-$corpus.gguf
+  while [ ! -e "$dir/out/train_log.json" ] && [ "$waited" -lt "$limit" ]; do sleep 5; waited=$((waited + 5)); done
+  tail -n 3 "$dir/log"
+  [ -e "$dir/out/train_log.json" ] || { echo "$corpus-$model: still training"; return 0; }
+  [ -e "/tmp/keep/adapters/$name" ] && { echo "$name: converted already"; return 0; }
+  local src
+  src=$(ls -d /tmp/lcpp/llama_cpp_python-*/vendor/llama.cpp)
+  PYTHONPATH="$src/gguf-py:/tmp/site" python3 "$src/convert_lora_to_gguf.py" --base "bench/adapter/base_configs/$model" \
+      --outtype f16 --outfile "/tmp/keep/adapters/$name" "$dir/out/epoch1" 2>&1 | tail -n 1
+  for run in /tmp/after*; do [ -d "$run/slmreact_cli/adapters" ] && cp "/tmp/keep/adapters/$name" "$run/slmreact_cli/adapters/"; done
+  mkdir -p "$out/$corpus-$model"
+  cp "$dir/out/train_log.json" "$out/$corpus-$model/"
+  split -b 15M -d -a 1 "/tmp/keep/adapters/$name" "$out/$corpus-$model/$name."
+  sha256sum "/tmp/keep/adapters/$name"
+}
+
+callseval() {
+  local n=${1:-200} model; shift || true
+  mkdir -p /tmp/callseval
+  for model in ${@:-0.5b 1.5b}; do
+    local adapter=/tmp/keep/adapters/qwen2.5-coder-$model-calls.gguf
+    [ -e "$adapter" ] || { echo "$model: no calling adapter yet"; continue; }
+    for side in off on; do
+      local name=calls-eval-qwen2.5-coder-$model; [ "$side" = on ] && name=$name-adapter
+      local flags=(); [ "$side" = on ] && flags=(--adapter "$adapter")
+      env PYTHONPATH="$PWD:$PWD/bench/gpu_offload:/tmp/site" SLMREACT_CACHE_DIR=$cache SLMREACT_HOME=/tmp/slmhome-ce \
+          SLMREACT_BENCH_GPU_LAYERS=-1 SLMREACT_BENCH_THREADS=2 python3 bench/adapter/calls_eval.py \
+          --model "qwen2.5-coder-$model" --n "$n" "${flags[@]}" --out "/tmp/callseval/$name.jsonl" \
+          > "/tmp/callseval/$name.log" 2>&1 &
+    done
+  done
+  wait
+  tail -n 14 /tmp/callseval/*.log
+  mkdir -p "$out" && tar -C /tmp/callseval -czf "$out/callseval.tar.gz" .
+}
+
+gputests() {
+  rm -rf /tmp/site-gpu && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+      --target /tmp/site-gpu /tmp/whl-gpu/*.whl
+  rm -rf /tmp/gputree && cp -r . /tmp/gputree && rm -rf /tmp/gputree/.gpu /tmp/gputree/.whl* /tmp/gputree/.lcpp
+  (cd /tmp/gputree && setsid nohup env PYTHONPATH="/tmp/gputree:/tmp/site-gpu:/tmp/site" SLMREACT_CACHE_DIR=$cache \
+      SLMREACT_HOME=/tmp/slmhome-gpu UNSLOTH_DISABLE_STATISTICS=1 UNSLOTH_COMPILE_LOCATION=/tmp/ucc \
+      python3 -m pytest tests/gpu -v -rs -p no:cacheprovider > /tmp/gpu-tests.log 2>&1 < /dev/null &)
+  echo "GPU tests started"
 }
 
 case "${1:-}" in
@@ -154,5 +217,9 @@ case "${1:-}" in
   probe) probe ;;
   start) shift; start "$@" ;;
   wait) shift; wait_for "$@" ;;
-  *) echo "usage: bash bench/device_eval.sh pieces|setup|receive|probe|start PLAN...|wait [SECONDS]" >&2; exit 2 ;;
+  train) shift; train "$@" ;;
+  convert) shift; convert "$@" ;;
+  callseval) shift; callseval "$@" ;;
+  gputests) gputests ;;
+  *) echo "usage: bash bench/device_eval.sh pieces|setup|receive|probe|start PLAN...|wait [SECONDS]|train|convert|callseval|gputests" >&2; exit 2 ;;
 esac

@@ -16,7 +16,11 @@ Plans:
               candidate.
   devcheck    the dev set and both held-out sets with the code under --before and the code here, to show
               that a restructuring keeps the figures (same machine, one run each side).
-  guards      the validation split on the 1.5B with each guard switched off in turn.
+  guards      the validation split on each model with each guard switched off in turn.
+  calls       the function-calling adapter (slmreact_cli/adapters/qwen2.5-coder-MODEL-calls.gguf, by path):
+              react on the validation split with it on and off, and `choose_calling_adapter` with the
+              calling step's own validation figures (bench/out/calls-eval-*.jsonl, from calls_eval.py);
+              it writes the whole choice to bench/out/pe-choice.json for the test plan.
 
 Usage: python bench/parallel_eval.py PLAN [PLAN ...] [--workers 12] [--limit N] [--before DIR] [--only PART ...]
 
@@ -46,6 +50,12 @@ HELDOUT = ROOT / "bench" / "heldout"
 SETS = {"dev": (SHARED / "dev_tasks.jsonl", [SHARED / "eval_tools.py"]),
         "shop": (HELDOUT / "shop_tasks.jsonl", [HELDOUT / "shop_tools.py"]),
         "shipped": (HELDOUT / "default_tasks.jsonl", None)}
+
+
+# The settings the validation plan chose in its last full run (bench/RESULTS.md, "Validation split"),
+# used where bench/out/pe-choice.json is missing.
+SHIPPED = {"mode": "react", "reasoning_adapter": True, "calling_format": "json"}
+NO_ADAPTERS = {"reasoning_adapter": None, "adapter": None}
 
 
 @dataclass
@@ -108,34 +118,70 @@ def choose(summaries: dict[str, dict]) -> dict:
     return choice
 
 
-def chosen_changes(chosen: dict) -> dict:
+def calling_adapter_file(model: str) -> Path:
+    """Where the calls plan expects a model's function-calling adapter (trained and converted there)."""
+    return ROOT / "slmreact_cli" / "adapters" / f"{MODELS[model]}-calls.gguf"
+
+
+def calls_eval_exact(model: str, adapter: bool) -> tuple[int, int]:
+    """Exact calls and requests in calls_eval.py's answers for a model, with or without its adapter."""
+    path = OUT / f"calls-eval-{MODELS[model]}{'-adapter' if adapter else ''}.jsonl"
+    rows = [json.loads(line) for line in open(path) if line.strip()] if path.exists() else []
+    return sum(bool(r.get("exact")) for r in rows), len(rows)
+
+
+def choose_calling_adapter(summaries: dict[str, dict], previous: dict) -> dict:
+    """The fixed rule for the function-calling adapter: on for a model only if, on validation domains,
+    the calling step alone makes more exact calls with it than without (same requests), and react
+    with it answers at least as many validation tasks. The rest of `previous` (mode, reasoning adapter,
+    calling format: the validation plan's choice) is kept."""
+    choice = {}
+    for model in ("1.5b", "0.5b"):
+        (on, n_on), (off, n_off) = calls_eval_exact(model, True), calls_eval_exact(model, False)
+        tasks_on = summaries[f"calls-{model}-on"]["overall"]["passed"]
+        tasks_off = summaries[f"calls-{model}-off"]["overall"]["passed"]
+        better = n_on > 0 and n_on == n_off and on > off and tasks_on >= tasks_off
+        choice[model] = previous.get(model, dict(SHIPPED)) | {
+            "calling_adapter": better,
+            "calling_validation": {"calls_exact_on": f"{on}/{n_on}", "calls_exact_off": f"{off}/{n_off}",
+                                   "tasks_on": tasks_on, "tasks_off": tasks_off}}
+    return choice
+
+
+def chosen_changes(chosen: dict, model: str) -> dict:
     """Profile changes that give a model the settings `choose` picked."""
     changes = {} if chosen["reasoning_adapter"] else {"reasoning_adapter": None}
     if chosen.get("calling_format", "json") != "json":
         changes["calling_format"] = chosen["calling_format"]
+    if chosen.get("calling_adapter"):
+        changes["adapter"] = str(calling_adapter_file(model))
     return changes
 
 
+
 def plan_test(limit: int, **_) -> list[Job]:
-    chosen = OUT / "pe-choice.json"
-    shipped = {"mode": "react", "reasoning_adapter": True, "calling_format": "json"}  # without a validation run
-    choice = json.loads(chosen.read_text()) if chosen.exists() else {"1.5b": shipped, "0.5b": shipped}
+    choice = saved_choice()
     tasks = split_tasks("test", limit)
     jobs = []
     for model in ("1.5b", "0.5b"):
         jobs.append(Job(f"test-{model}-default", tasks, model, MODELS[model],
-                        extra=["--mode", choice[model]["mode"]], changes=chosen_changes(choice[model])))
-    for model in ("1.5b", "0.5b"):
+                        extra=["--mode", choice[model]["mode"]], changes=chosen_changes(choice[model], model)))
+    for model in ("1.5b", "0.5b"):  # the base model: the same settings with no LoRA in either role
         jobs.append(Job(f"test-{model}-noadapter", tasks, model, MODELS[model],
                         extra=["--mode", choice[model]["mode"]],
-                        changes=chosen_changes(choice[model]) | {"reasoning_adapter": None}))
+                        changes=chosen_changes(choice[model], model) | NO_ADAPTERS))
     jobs += [Job(f"test-{model}-original", tasks, model) for model in ("1.5b", "0.5b")]
     # the other modes, for the side-by-side table only: the choice above was fixed before this ran
     for model in ("1.5b", "0.5b"):
         jobs += [Job(f"test-{model}-{mode}", tasks, model, MODELS[model], extra=["--mode", mode],
-                     changes=chosen_changes(choice[model]))
+                     changes=chosen_changes(choice[model], model))
                  for mode in MODES if mode != choice[model]["mode"]]
     return jobs
+
+
+def saved_choice() -> dict:
+    chosen = OUT / "pe-choice.json"
+    return json.loads(chosen.read_text()) if chosen.exists() else {"1.5b": dict(SHIPPED), "0.5b": dict(SHIPPED)}
 
 
 def plan_devcheck(limit: int, before: Path | None = None, **_) -> list[Job]:
@@ -152,12 +198,37 @@ def plan_devcheck(limit: int, before: Path | None = None, **_) -> list[Job]:
 
 
 def plan_guards(limit: int, **_) -> list[Job]:
+    """Each guard switched off in turn; a guard the profile already switches off is measured on (its
+    job then differs from the profile by having it on)."""
+    from slmreact_cli.config import resolve_model
+
     tasks = split_tasks("validation", limit)
-    return [Job(f"guards-1.5b-no-{guard}", tasks, "1.5b", MODELS["1.5b"], changes={"disabled_guards": [guard]})
-            for guard in GUARDS]
+    jobs = []
+    for model in ("1.5b", "0.5b"):
+        off = list(resolve_model(MODELS[model]).disabled_guards)
+        jobs.append(Job(f"guards-{model}-profile", tasks, model, MODELS[model]))
+        for guard in GUARDS:
+            changed = [g for g in off if g != guard] if guard in off else off + [guard]
+            name = f"guards-{model}-{'with' if guard in off else 'no'}-{guard}"
+            jobs.append(Job(name, tasks, model, MODELS[model], changes={"disabled_guards": changed}))
+    return jobs
 
 
-PLANS = {"validation": plan_validation, "test": plan_test, "devcheck": plan_devcheck, "guards": plan_guards}
+def plan_calls(limit: int, **_) -> list[Job]:
+    tasks = split_tasks("validation", limit)
+    choice = saved_choice()
+    jobs = []
+    for model in ("1.5b", "0.5b"):
+        base = chosen_changes(choice[model] | {"calling_adapter": False}, model)
+        jobs.append(Job(f"calls-{model}-off", tasks, model, MODELS[model], extra=["--mode", "react"],
+                        changes=base))
+        jobs.append(Job(f"calls-{model}-on", tasks, model, MODELS[model], extra=["--mode", "react"],
+                        changes=base | {"adapter": str(calling_adapter_file(model))}))
+    return jobs
+
+
+PLANS = {"validation": plan_validation, "test": plan_test, "devcheck": plan_devcheck, "guards": plan_guards,
+         "calls": plan_calls}
 
 
 def unit_groups(job: Job) -> list[tuple[tuple | None, list[dict]]]:
@@ -276,6 +347,10 @@ def main() -> None:
         (OUT / f"pe-{plan}.md").write_text("\n".join(header + markdown))
         if plan == "validation" and len(summaries) == len(PLANS[plan](a.limit)):
             choice = choose(summaries)
+            (OUT / "pe-choice.json").write_text(json.dumps(choice, indent=1))
+            print("choice:", json.dumps(choice), flush=True)
+        if plan == "calls" and len(summaries) == len(PLANS[plan](a.limit)):
+            choice = choose_calling_adapter(summaries, saved_choice())
             (OUT / "pe-choice.json").write_text(json.dumps(choice, indent=1))
             print("choice:", json.dumps(choice), flush=True)
 

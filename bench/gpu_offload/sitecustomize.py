@@ -60,7 +60,16 @@ if os.environ.get("SLMREACT_BENCH_GPU_LAYERS") or os.environ.get("SLMREACT_BENCH
     sys.meta_path.insert(0, _AfterImport())
     # llama.cpp's libraries load before numpy's: where numpy's bundled OpenBLAS loaded first, a CUDA or
     # OpenMP build of llama.cpp was seen to crash in llama_model_load_from_file.
-    # Only in slmreact's own process (`python -m slmreact_cli`): the tool worker and the original loop
-    # import torch, and torch beside a CUDA build of llama.cpp aborted too.
-    if "slmreact_cli" in sys.orig_argv and importlib.util.find_spec("llama_cpp") is not None:
+    # Only in processes that run a model through slmreact (`python -m slmreact_cli`, the calling-step
+    # benchmark): the tool worker and the original loop import torch, and torch beside a CUDA build of
+    # llama.cpp aborted too.
+    _runs_slmreact = "slmreact_cli" in sys.orig_argv or any(a.endswith("calls_eval.py") for a in sys.orig_argv)
+    if _runs_slmreact and importlib.util.find_spec("llama_cpp") is not None:
         import llama_cpp  # noqa: F401
+    # The original loop (shared/seed_baseline.py) runs its model with transformers and never asks for a
+    # device: on a GPU machine, every tensor it makes goes to the GPU, so both loops run on the same chip.
+    if any(a.endswith("seed_baseline.py") for a in sys.orig_argv) and os.environ.get("SLMREACT_BENCH_GPU_LAYERS", "0") != "0":
+        import torch
+
+        if torch.cuda.is_available():
+            torch.set_default_device("cuda")
