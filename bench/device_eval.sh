@@ -126,6 +126,7 @@ start() {
   rm -rf "$run/shared" && cp -r /tmp/keep/shared "$run/shared"
   cp -n /tmp/keep/adapters/*.gguf "$run/slmreact_cli/adapters/" 2>/dev/null || true
   mkdir -p "$run/bench/out" && cp /tmp/callseval/*.jsonl "$run/bench/out/" 2>/dev/null || true
+  cp /tmp/pe-choice.json "$run/bench/out/" 2>/dev/null || true  # a choice made in this lease (the calls plan's rule)
   if [ -d /tmp/keep/.before ]; then
     rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
     cp -n "$run"/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true

@@ -37,9 +37,14 @@ def row(folder: Path, job: str) -> str:
     overall = summary["overall"]
     seconds = f"{overall['mean_seconds']:.1f}" if answered else "-"
     no_tool = [t for t in tasks if t["kind"] == "no_tool"]
-    quiet = sum(1 for t in no_tool if t["id"] in results and not any(s.get("calls") for s in results[t["id"]]["steps"]))
+    if all(isinstance(results[t["id"]].get("steps"), list) for t in answered):
+        quiet = sum(1 for t in no_tool
+                    if t["id"] in results and not any(s.get("calls") for s in results[t["id"]]["steps"]))
+        quiet_cell, steps_cell = f"{quiet}/{len(no_tool)}", f"{steps:.2f} ({minimum:.2f})"
+    else:  # the original loop records a step count, not the steps themselves
+        quiet_cell, steps_cell = "-", f"- ({minimum:.2f})"
     return (f"| {job} | " + " | ".join(cells) + f" | **{overall['passed']}/{overall['n']} ({overall['accuracy']:.0%})** | "
-            f"{steps:.2f} ({minimum:.2f}) | {quiet}/{len(no_tool)} | {seconds} |")
+            f"{steps_cell} | {quiet_cell} | {seconds} |")
 
 
 def main() -> None:

@@ -60,7 +60,8 @@ def small_engine():
     from slmreact_cli.config import resolve_model
     from slmreact_cli.models.loader import load_engine
 
-    profile = resolve_model(SMALL_PROFILE).model_copy(update={"engine": "transformers", "reasoning_adapter": None})
+    profile = resolve_model(SMALL_PROFILE).model_copy(update={"engine": "transformers", "reasoning_adapter": None,
+                                                              "adapter": None})
     return load_engine(profile)
 
 

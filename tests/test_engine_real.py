@@ -122,3 +122,37 @@ def test_reasoning_adapter_from_gguf_is_on_for_reasoning_only(small_engine):
     assert reasoning != base
     assert tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24, role="calling").text == base
     assert tuned.generate(turn, stop=["PAUSE"], max_new_tokens=24).text == reasoning
+
+
+def test_gguf_loras_in_both_roles_each_act_in_their_own_role_only(small_engine):
+    """The shipped calling LoRA (a GGUF file, as llama.cpp takes it) loads into the transformers
+    engine beside the reasoning one: each role's logits move away from the base weights, and
+    differently, while a role without a LoRA in a one-LoRA engine stays on the base weights."""
+    import torch
+
+    from slmreact_cli.config import Profile, resolve_model
+    from slmreact_cli.models.hf import TransformersEngine
+    from slmreact_cli.paths import adapter_path
+
+    source = small_engine.model.name_or_path
+    calling = adapter_path("bundled:qwen2.5-coder-0.5b-calls.gguf")
+    reasoning = adapter_path(resolve_model(SMALL_PROFILE).reasoning_adapter)
+    both = TransformersEngine.load(Profile(name="both", engine="transformers", source=source,
+                                           adapter=str(calling), reasoning_adapter=str(reasoning)))
+    assert both.lora_roles == {"calling", "reasoning"}
+    ids = torch.tensor([both.encode([{"role": "user", "content": "List the fleur salt ponds."}])])
+
+    def last_logits(engine, role):
+        with torch.no_grad(), engine._adapter_context(role):
+            return engine.model(ids).logits[0, -1].float()
+
+    with torch.no_grad():
+        base = small_engine.model(ids).logits[0, -1].float()
+    on_calling, on_reasoning = last_logits(both, "calling"), last_logits(both, "reasoning")
+    assert not torch.allclose(on_calling, base, atol=1e-3)
+    assert not torch.allclose(on_reasoning, base, atol=1e-3)
+    assert not torch.allclose(on_calling, on_reasoning, atol=1e-3)
+    del both
+    only_calling = TransformersEngine.load(Profile(name="calls", engine="transformers", source=source,
+                                                   adapter=str(calling)))
+    assert torch.allclose(last_logits(only_calling, "reasoning"), base, atol=1e-4)

@@ -141,8 +141,8 @@ def _fix_tokenizer(tokenizer) -> None:
 class TransformersEngine(Engine):
     name = "transformers"
     supports_grammar = True
-    # The peft adapter name of each role's LoRA: the calling one is a PEFT adapter loaded under
-    # peft's default name, the reasoning one a GGUF LoRA (see gguf_lora.py).
+    # The peft adapter name of each role's LoRA: the calling one a PEFT adapter (folder or hub id)
+    # or a GGUF LoRA, the reasoning one a GGUF LoRA (see gguf_lora.py).
     ADAPTER_NAMES: dict[Role, str] = {"calling": "default", "reasoning": "reasoning"}
 
     def __init__(self, model, tokenizer, *, model_id: str, device: str, lora_roles: frozenset[Role] = frozenset(),
@@ -189,14 +189,17 @@ class TransformersEngine(Engine):
         except OSError as exc:
             raise ModelError(f"cannot load model {files.source!r}: {str(exc).splitlines()[0]}") from None
         _fix_tokenizer(tokenizer)
-        if "calling" in loras:
-            model = load_peft_adapter(model, loras["calling"])
-        if "reasoning" in loras:
-            if not Path(loras["reasoning"]).is_file():
-                raise ModelError(f"LoRA adapter file not found: {loras['reasoning']}")
+        for role in ("calling", "reasoning"):
+            if role not in loras:
+                continue
+            if role == "calling" and not loras[role].endswith(".gguf"):
+                model = load_peft_adapter(model, loras[role])
+                continue
+            if not Path(loras[role]).is_file():
+                raise ModelError(f"LoRA adapter file not found: {loras[role]}")
             from .gguf_lora import add_gguf_lora
 
-            model = add_gguf_lora(model, loras["reasoning"], cls.ADAPTER_NAMES["reasoning"])
+            model = add_gguf_lora(model, loras[role], cls.ADAPTER_NAMES[role])
         model.eval()
         if profile.quantize != "none":
             from .quantize import quantize_model

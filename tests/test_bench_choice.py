@@ -1,0 +1,82 @@
+"""The fixed rules in bench/parallel_eval.py that turn validation figures into shipped settings.
+
+Fast: no model. The rules decide what a release ships, so each branch is pinned here.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import parallel_eval as pe  # noqa: E402
+
+
+def summaries(on_15: int, off_15: int, on_05: int, off_05: int) -> dict:
+    def passed(n):
+        return {"overall": {"passed": n}}
+    return {"calls-1.5b-on": passed(on_15), "calls-1.5b-off": passed(off_15),
+            "calls-0.5b-on": passed(on_05), "calls-0.5b-off": passed(off_05)}
+
+
+@pytest.fixture
+def calls_answers(tmp_path, monkeypatch):
+    """Writes calls_eval.py-style answer files: `exact` flags for each model with and without adapter."""
+    monkeypatch.setattr(pe, "OUT", tmp_path)
+
+    def write(model: str, adapter: bool, exact: list[bool]):
+        name = f"calls-eval-{pe.MODELS[model]}{'-adapter' if adapter else ''}.jsonl"
+        (tmp_path / name).write_text("".join(json.dumps({"exact": e}) + "\n" for e in exact))
+    return write
+
+
+def test_the_calling_adapter_is_chosen_only_where_calls_and_tasks_both_hold(calls_answers):
+    calls_answers("1.5b", False, [True, True, False])
+    calls_answers("1.5b", True, [True, True, True])     # more exact calls ...
+    calls_answers("0.5b", False, [True, False, False])
+    calls_answers("0.5b", True, [True, True, False])
+    choice = pe.choose_calling_adapter(summaries(on_15=70, off_15=71, on_05=60, off_05=60), {})
+    assert choice["1.5b"]["calling_adapter"] is False     # ... but fewer tasks answered: off
+    assert choice["0.5b"]["calling_adapter"] is True      # more exact calls, as many tasks: on
+    assert choice["0.5b"]["calling_validation"]["calls_exact_on"] == "2/3"
+    assert choice["0.5b"]["mode"] == "react"              # the rest comes from the earlier choice
+
+
+def test_equal_calls_or_unequal_samples_keep_the_adapter_off(calls_answers):
+    calls_answers("1.5b", False, [True, False])
+    calls_answers("1.5b", True, [True, False])            # no gain
+    calls_answers("0.5b", False, [False, False, False])
+    calls_answers("0.5b", True, [True, True])             # a shorter run cannot be compared
+    choice = pe.choose_calling_adapter(summaries(80, 70, 80, 70), {"1.5b": {"mode": "code"}})
+    assert choice["1.5b"] == {"mode": "code", "calling_adapter": False,
+                              "calling_validation": choice["1.5b"]["calling_validation"]}
+    assert choice["0.5b"]["calling_adapter"] is False
+
+
+def test_missing_answers_keep_the_adapter_off(calls_answers):
+    choice = pe.choose_calling_adapter(summaries(80, 70, 80, 70), {})
+    assert not choice["1.5b"]["calling_adapter"] and not choice["0.5b"]["calling_adapter"]
+
+
+def test_chosen_changes_put_the_calling_adapter_on_by_path():
+    settings = dict(pe.SHIPPED, calling_adapter=True)
+    changes = pe.chosen_changes(settings, "0.5b")
+    assert changes == {"adapter": str(pe.calling_adapter_file("0.5b"))}
+    assert pe.chosen_changes(dict(pe.SHIPPED), "0.5b") == {}
+    assert pe.chosen_changes(dict(pe.SHIPPED, reasoning_adapter=False), "1.5b") == {"reasoning_adapter": None}
+
+
+def test_the_base_rows_of_the_test_plan_have_no_lora_in_either_role(tmp_path, monkeypatch):
+    monkeypatch.setattr(pe, "OUT", tmp_path)
+    (tmp_path / "pe-choice.json").write_text(json.dumps({"1.5b": dict(pe.SHIPPED),
+                                                         "0.5b": dict(pe.SHIPPED, calling_adapter=True)}))
+    monkeypatch.setattr(pe, "split_tasks", lambda split, limit: [{"id": "t"}])
+    jobs = {job.name: job for job in pe.plan_test(0)}
+    assert jobs["test-0.5b-default"].changes == {"adapter": str(pe.calling_adapter_file("0.5b"))}
+    assert jobs["test-0.5b-noadapter"].changes == {"reasoning_adapter": None, "adapter": None}
+    assert jobs["test-1.5b-default"].changes == {}
+    assert jobs["test-1.5b-original"].profile is None
