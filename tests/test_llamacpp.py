@@ -20,7 +20,8 @@ COUNT = [{"role": "system", "content": "You are helpful."},
 def small_profile(**changes) -> Profile:
     """The embedded 0.5B on the llama.cpp engine, on its base weights unless `changes` name a LoRA."""
     return resolve_model(SMALL_PROFILE).model_copy(
-        update={"engine": "llama.cpp", "reasoning_adapter": None, "max_seq_length": 4096, **changes})
+        update={"engine": "llama.cpp", "reasoning_adapter": None, "adapter": None, "max_seq_length": 4096,
+                **changes})
 
 
 @pytest.fixture(scope="module")
