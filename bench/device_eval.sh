@@ -156,16 +156,13 @@ wait_for() {
 train() {
   local corpus=$1 model=$2; shift 2
   models
-  local dir=/tmp/adapter-$corpus-$model
-  rm -rf "$dir" && mkdir -p "$dir" && cp bench/adapter/train_lora.py "$dir/"
-  setsid nohup env PYTHONPATH=/tmp/site python3 "$dir/train_lora.py" --gguf "$cache/models/${FILE[$model]}" \
-      --data "/tmp/traces/$corpus-$model.npz" --out "$dir/out" "$@" > "$dir/log" 2>&1 < /dev/null &
-  sleep 2; echo "training $corpus-$model in the background"; tail -n 3 "$dir/log"
+  GGUF="$cache/models/${FILE[$model]}" CORPUS=$corpus bash bench/adapter/device.sh start "$model" "$@"
 }
 
 convert() {
   local corpus=$1 model=$2 limit=${3:-300} waited=0
-  local dir=/tmp/adapter-$corpus-$model name=qwen2.5-coder-$model-$corpus.gguf
+  local run=$corpus-$model; [ "$corpus" = traces ] && run=$model  # bench/adapter/device.sh's run names
+  local dir=/tmp/adapter-$run name=qwen2.5-coder-$model-$corpus.gguf
   while [ ! -e "$dir/out/train_log.json" ] && [ "$waited" -lt "$limit" ]; do sleep 5; waited=$((waited + 5)); done
   tail -n 3 "$dir/log"
   [ -e "$dir/out/train_log.json" ] || { echo "$corpus-$model: still training"; return 0; }

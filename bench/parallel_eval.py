@@ -158,7 +158,6 @@ def chosen_changes(chosen: dict, model: str) -> dict:
     return changes
 
 
-
 def plan_test(limit: int, **_) -> list[Job]:
     choice = saved_choice()
     tasks = split_tasks("test", limit)
@@ -179,9 +178,17 @@ def plan_test(limit: int, **_) -> list[Job]:
     return jobs
 
 
+CHOICE_FILE = "pe-choice.json"
+
+
 def saved_choice() -> dict:
-    chosen = OUT / "pe-choice.json"
+    chosen = OUT / CHOICE_FILE
     return json.loads(chosen.read_text()) if chosen.exists() else {"1.5b": dict(SHIPPED), "0.5b": dict(SHIPPED)}
+
+
+def save_choice(choice: dict) -> None:
+    (OUT / CHOICE_FILE).write_text(json.dumps(choice, indent=1))
+    print("choice:", json.dumps(choice), flush=True)
 
 
 def plan_devcheck(limit: int, before: Path | None = None, **_) -> list[Job]:
@@ -346,13 +353,9 @@ def main() -> None:
                   f"Run {time.strftime('%Y-%m-%d %H:%M')}.", ""]
         (OUT / f"pe-{plan}.md").write_text("\n".join(header + markdown))
         if plan == "validation" and len(summaries) == len(PLANS[plan](a.limit)):
-            choice = choose(summaries)
-            (OUT / "pe-choice.json").write_text(json.dumps(choice, indent=1))
-            print("choice:", json.dumps(choice), flush=True)
+            save_choice(choose(summaries))
         if plan == "calls" and len(summaries) == len(PLANS[plan](a.limit)):
-            choice = choose_calling_adapter(summaries, saved_choice())
-            (OUT / "pe-choice.json").write_text(json.dumps(choice, indent=1))
-            print("choice:", json.dumps(choice), flush=True)
+            save_choice(choose_calling_adapter(summaries, saved_choice()))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ import json
 from pathlib import Path
 
 from common import OUT
-from split_eval import tool_steps
-
-KINDS = ("single", "chain2", "chain3", "combine", "parallel", "list", "currency", "nested", "no_tool", "error")
+from split_eval import KINDS, tool_steps
 
 
 def job_names(folder: Path, patterns: list[str]) -> list[str]:

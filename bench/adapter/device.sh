@@ -10,6 +10,7 @@
 # MODEL is 0.5b or 1.5b; ARGS go to train_lora.py (--epochs, --lr, --rank, --batch-tokens ...).
 # CORPUS=calls trains the function-calling adapter instead: its data is calls-MODEL.npz (travelling in
 # .gpu/traces-MODEL/ too), its run and its results are named calls-MODEL. Both can train at once.
+# GGUF=FILE trains on a GGUF already on the machine (bench/device_eval.sh train) instead of the pieces.
 set -euo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 declare -A SHA=([0.5b]=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
@@ -38,9 +39,11 @@ receive() {
 start() {
   local model=$1; shift
   [ -d /tmp/site/gguf ] || python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site /tmp/w2/*.whl
-  local file=/tmp/m-$model/qwen2.5-coder-$model-instruct-q4_k_m.gguf
-  mkdir -p "/tmp/m-$model"
-  [ -s "$file" ] || cat "/tmp/gguf-$model"/piece-* > "$file"  # kept for a second run on the same model
+  local file=${GGUF:-/tmp/m-$model/qwen2.5-coder-$model-instruct-q4_k_m.gguf}
+  if [ -z "${GGUF:-}" ]; then  # assembled from the pieces `receive` collected, kept for a second run
+    mkdir -p "/tmp/m-$model"
+    [ -s "$file" ] || cat "/tmp/gguf-$model"/piece-* > "$file"
+  fi
   echo "${SHA[$model]}  $file" | sha256sum -c -
   local dir=/tmp/adapter-$(run_name "$model")
   rm -rf "$dir" && mkdir -p "$dir"

@@ -56,6 +56,10 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+def _runs_script(name: str) -> bool:
+    return any(arg.endswith(name) for arg in sys.orig_argv)
+
+
 if os.environ.get("SLMREACT_BENCH_GPU_LAYERS") or os.environ.get("SLMREACT_BENCH_THREADS"):
     sys.meta_path.insert(0, _AfterImport())
     # llama.cpp's libraries load before numpy's: where numpy's bundled OpenBLAS loaded first, a CUDA or
@@ -63,12 +67,12 @@ if os.environ.get("SLMREACT_BENCH_GPU_LAYERS") or os.environ.get("SLMREACT_BENCH
     # Only in processes that run a model through slmreact (`python -m slmreact_cli`, the calling-step
     # benchmark): the tool worker and the original loop import torch, and torch beside a CUDA build of
     # llama.cpp aborted too.
-    _runs_slmreact = "slmreact_cli" in sys.orig_argv or any(a.endswith("calls_eval.py") for a in sys.orig_argv)
+    _runs_slmreact = "slmreact_cli" in sys.orig_argv or _runs_script("calls_eval.py")
     if _runs_slmreact and importlib.util.find_spec("llama_cpp") is not None:
         import llama_cpp  # noqa: F401
     # The original loop (shared/seed_baseline.py) runs its model with transformers and never asks for a
     # device: on a GPU machine, every tensor it makes goes to the GPU, so both loops run on the same chip.
-    if any(a.endswith("seed_baseline.py") for a in sys.orig_argv) and os.environ.get("SLMREACT_BENCH_GPU_LAYERS", "0") != "0":
+    if _runs_script("seed_baseline.py") and os.environ.get("SLMREACT_BENCH_GPU_LAYERS", "0") != "0":
         import torch
 
         if torch.cuda.is_available():
