@@ -21,6 +21,11 @@ Plans:
               react on the validation split with it on and off, and `choose_calling_adapter` with the
               calling step's own validation figures (bench/out/calls-eval-*.jsonl, from calls_eval.py);
               it writes the whole choice to bench/out/pe-choice.json for the test plan.
+  reasoning   each model's shipped settings against the same with its retrained reasoning adapter
+              (slmreact_cli/adapters/qwen2.5-coder-MODEL-react2.gguf, by path) on the validation split, the
+              compound-arithmetic validation questions and the dev set; `choose_reasoning_adapter` keeps
+              the retrained one where it answers more (or as many in fewer steps) and records it in
+              pe-choice.json for the test plan.
 
 Usage: python bench/parallel_eval.py PLAN [PLAN ...] [--workers 12] [--limit N] [--before DIR] [--only PART ...]
 
@@ -148,9 +153,53 @@ def choose_calling_adapter(summaries: dict[str, dict], previous: dict) -> dict:
     return choice
 
 
+def reasoning_candidate_file(model: str) -> Path:
+    """Where the reasoning plan expects a model's retrained reasoning adapter (trained and converted there)."""
+    return ROOT / "slmreact_cli" / "adapters" / f"{MODELS[model]}-react2.gguf"
+
+
+REASONING_SETS = ("validation", "compound", "dev")
+
+
+def reasoning_tasks(name: str, limit: int) -> tuple[list[dict], list[Path] | None]:
+    """The validation sets the reasoning plan compares adapters on: the validation split, the questions one
+    expression answers (bench/tasks/compound.py's validation shapes) and the dev set."""
+    if name == "validation":
+        return split_tasks("validation", limit), None
+    if name == "compound":
+        return load_tasks("validation", str(ROOT / "bench" / "tasks" / "data" / "compound_validation.jsonl"),
+                          None, limit), None
+    return set_tasks(name, limit)
+
+
+def choose_reasoning_adapter(summaries: dict[str, dict], previous: dict) -> dict:
+    """The fixed rule for a retrained reasoning adapter: it replaces the shipped one for a model only if,
+    over the three validation sets together, it answers more tasks, or as many in fewer mean tool steps.
+    The rest of `previous` is kept."""
+    choice = {}
+    for model in ("1.5b", "0.5b"):
+        def total(side, what):
+            runs = [summaries[f"reasoning-{model}-{side}-{name}"] for name in REASONING_SETS]
+            if what == "passed":
+                return sum(r["overall"]["passed"] for r in runs)
+            n = sum(r["overall"]["n"] for r in runs)
+            return sum(r["mean_steps"] * r["overall"]["n"] for r in runs) / max(n, 1)
+        new, old = total("new", "passed"), total("current", "passed")
+        better = new > old or (new == old and total("new", "steps") < total("current", "steps"))
+        kept = previous.get(model, dict(SHIPPED))
+        choice[model] = kept | {
+            "reasoning_adapter_file": str(reasoning_candidate_file(model)) if better else kept.get(
+                "reasoning_adapter_file"),
+            "reasoning_validation": {side: {name: summaries[f"reasoning-{model}-{side}-{name}"]["overall"]["passed"]
+                                            for name in REASONING_SETS} for side in ("current", "new")}}
+    return choice
+
+
 def chosen_changes(chosen: dict, model: str) -> dict:
     """Profile changes that give a model the settings `choose` picked."""
     changes = {} if chosen["reasoning_adapter"] else {"reasoning_adapter": None}
+    if chosen["reasoning_adapter"] and chosen.get("reasoning_adapter_file"):
+        changes["reasoning_adapter"] = chosen["reasoning_adapter_file"]
     if chosen.get("calling_format", "json") != "json":
         changes["calling_format"] = chosen["calling_format"]
     if chosen.get("calling_adapter"):
@@ -234,8 +283,24 @@ def plan_calls(limit: int, **_) -> list[Job]:
     return jobs
 
 
+def plan_reasoning(limit: int, **_) -> list[Job]:
+    """Each model's shipped settings against the same with its retrained reasoning adapter, on each
+    validation set."""
+    choice = saved_choice()
+    jobs = []
+    for model in ("1.5b", "0.5b"):
+        current = chosen_changes(choice[model], model)
+        for side, changes in (("current", current), ("new", current | {"reasoning_adapter":
+                                                                       str(reasoning_candidate_file(model))})):
+            for name in REASONING_SETS:
+                tasks, tools = reasoning_tasks(name, limit)
+                jobs.append(Job(f"reasoning-{model}-{side}-{name}", tasks, model, MODELS[model], changes=changes,
+                                tools=tools))
+    return jobs
+
+
 PLANS = {"validation": plan_validation, "test": plan_test, "devcheck": plan_devcheck, "guards": plan_guards,
-         "calls": plan_calls}
+         "calls": plan_calls, "reasoning": plan_reasoning}
 
 
 def unit_groups(job: Job) -> list[tuple[tuple | None, list[dict]]]:
@@ -356,6 +421,8 @@ def main() -> None:
             save_choice(choose(summaries))
         if plan == "calls" and len(summaries) == len(PLANS[plan](a.limit)):
             save_choice(choose_calling_adapter(summaries, saved_choice()))
+        if plan == "reasoning" and len(summaries) == len(PLANS[plan](a.limit)):
+            save_choice(choose_reasoning_adapter(summaries, saved_choice()))
 
 
 if __name__ == "__main__":

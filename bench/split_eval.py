@@ -126,7 +126,8 @@ def table(tasks: list[dict], results: list[dict], passed: dict[str, bool]) -> li
     by_id = {r["id"]: r for r in results}
     lines = ["| kind | n | accuracy | steps (min) | calls (min) | mean s | no-tool without a call |",
              "|---|---|---|---|---|---|---|"]
-    kinds = [k for k in KINDS if any(t["kind"] == k for t in tasks)]
+    present = list(dict.fromkeys(t.get("kind", "") for t in tasks))
+    kinds = [k for k in KINDS if k in present] + [k for k in present if k not in KINDS and k]
     for kind in kinds + ["overall"]:
         group = [t for t in tasks if kind in ("overall", t["kind"])]
         recs = [by_id.get(t["id"], {}) for t in group]

@@ -80,3 +80,32 @@ def test_the_base_rows_of_the_test_plan_have_no_lora_in_either_role(tmp_path, mo
     assert jobs["test-0.5b-noadapter"].changes == {"reasoning_adapter": None, "adapter": None}
     assert jobs["test-1.5b-default"].changes == {}
     assert jobs["test-1.5b-original"].profile is None
+
+
+def reasoning_summaries(figures: dict[str, tuple[int, int, int, float]]) -> dict:
+    """{MODEL-SIDE: (validation, compound, dev passed, mean steps)} as the reasoning plan's summaries."""
+    out = {}
+    for key, (*passed, steps) in figures.items():
+        for name, n in zip(pe.REASONING_SETS, passed):
+            out[f"reasoning-{key}-{name}"] = {"overall": {"passed": n, "n": 12}, "mean_steps": steps}
+    return out
+
+
+def test_a_retrained_reasoning_adapter_replaces_the_shipped_one_only_if_it_answers_more_or_as_many_in_fewer_steps():
+    figures = {"1.5b-current": (70, 8, 11, 1.6), "1.5b-new": (69, 11, 11, 1.4),   # 91 vs 89: adopted
+               "0.5b-current": (70, 8, 11, 1.6), "0.5b-new": (71, 7, 11, 1.7)}    # 89 vs 89, more steps: kept
+    choice = pe.choose_reasoning_adapter(reasoning_summaries(figures), {"0.5b": {"mode": "react", "calling_adapter": True,
+                                                                                "reasoning_adapter": True}})
+    assert choice["1.5b"]["reasoning_adapter_file"] == str(pe.reasoning_candidate_file("1.5b"))
+    assert choice["0.5b"].get("reasoning_adapter_file") is None
+    assert choice["0.5b"]["calling_adapter"] is True  # the earlier choice is kept
+    assert choice["1.5b"]["reasoning_validation"]["new"] == {"validation": 69, "compound": 11, "dev": 11}
+    assert pe.chosen_changes(choice["1.5b"], "1.5b") == {"reasoning_adapter": str(pe.reasoning_candidate_file("1.5b"))}
+    assert "reasoning_adapter" not in pe.chosen_changes(choice["0.5b"] | {"calling_adapter": False}, "0.5b")
+
+
+def test_as_many_answers_in_fewer_steps_adopts_the_retrained_adapter():
+    figures = {"1.5b-current": (70, 8, 11, 1.6), "1.5b-new": (70, 8, 11, 1.5),
+               "0.5b-current": (70, 8, 11, 1.6), "0.5b-new": (70, 8, 11, 1.6)}
+    choice = pe.choose_reasoning_adapter(reasoning_summaries(figures), {})
+    assert choice["1.5b"]["reasoning_adapter_file"] and not choice["0.5b"].get("reasoning_adapter_file")

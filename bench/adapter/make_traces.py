@@ -20,7 +20,7 @@ Output: one JSON line per trace, {"pattern", "system", "question", "segments": [
 (domain traces add "domain"); the segments concatenated are the assistant message, and `trained`
 marks the text the model writes.
 
-Usage: python bench/adapter/make_traces.py [--n 5000] [--legacy-share 0.2] [--seed 0]
+Usage: python bench/adapter/make_traces.py [--n 5000] [--legacy-share 0.2] [--compound-share 0] [--seed 0]
                                            [--out bench/adapter/data/traces.jsonl]
 """
 from __future__ import annotations
@@ -43,6 +43,7 @@ from slmreact_cli.worker import result_text  # noqa: E402
 import train_tools as T  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent / "tasks"))
+import compound as C  # noqa: E402  (bench/tasks/compound.py)
 import generate as G  # noqa: E402  (bench/tasks/generate.py)
 
 REGISTRY = load_registry([str(HERE / "train_tools.py")])
@@ -577,12 +578,42 @@ def domain_trace(rng: random.Random) -> dict:
             "question": task.question, "segments": task_segments(task)}
 
 
+COMPOUND_THOUGHTS = ["The question gives every number, and {meaning} fits in one expression, so one {tool} call "
+                     "computes it all.",
+                     "All of this is arithmetic on the numbers in the question: I compute {meaning} in a single "
+                     "expression.",
+                     "No lookup is needed. One {tool} call with the whole expression gives {meaning}."]
+
+
+def compound_trace(rng: random.Random) -> dict:
+    """A question one expression answers (a train shape of bench/tasks/compound.py), answered with one
+    call of an expression tool, beside the tools of a train-domain task, so the adapter learns not
+    to split the arithmetic into a call per operation."""
+    shape = rng.choice(C.TRAIN_SHAPES)
+    question, expression, meaning = C.instance(shape, rng)
+    tool = rng.choice(list(EXPRESSION_TOOLS))
+    t = Trace(rng, question, [tool])
+    v = t.step(rng.choice(COMPOUND_THOUGHTS).format(meaning=meaning, tool=tool),
+               [(tool, {EXPRESSION_TOOLS[tool]: expression})])[0]
+    trace = t.answer(f"{v} is {meaning}, which is what the question asks for.", f"The answer is {v}.")
+    task = G.build(rng, "train", rng.choice(list(DOMAIN_WEIGHTS)))
+    tools = {name: tool for path in task.tools for name, tool in _tools_of(path).items()}
+    tools[tool] = REGISTRY.tools[tool]
+    names = list(tools)
+    rng.shuffle(names)
+    registry = Registry(tools={n: tools[n] for n in names})
+    return {"pattern": f"compound_{shape.name}", "system": reasoning_system_prompt(registry),
+            "question": question, "segments": trace["segments"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--legacy-share", type=float, default=0.2,
                     help="share of traces from the original patterns over train_tools.py (0: train domains only)")
+    ap.add_argument("--compound-share", type=float, default=0.0,
+                    help="share of questions one expression answers (bench/tasks/compound.py train shapes)")
     ap.add_argument("--out", default=str(HERE / "data" / "traces.jsonl"))
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -591,7 +622,10 @@ def main() -> None:
         for _ in range(args.n):
             share = args.legacy_share  # 0 or 1 draw nothing extra: --legacy-share 1 gives the original corpus
             legacy = share >= 1 or (0 < share and rng.random() < share)
-            trace = make_trace(rng) if legacy else domain_trace(rng)
+            if args.compound_share and rng.random() < args.compound_share:
+                trace = compound_trace(rng)
+            else:
+                trace = make_trace(rng) if legacy else domain_trace(rng)
             fh.write(json.dumps(trace, ensure_ascii=False) + "\n")
     print(f"wrote {args.n} traces to {args.out}", file=sys.stderr)
 
