@@ -21,6 +21,8 @@ Plans:
               react on the validation split with it on and off, and `choose_calling_adapter` with the
               calling step's own validation figures (bench/out/calls-eval-*.jsonl, from calls_eval.py);
               it writes the whole choice to bench/out/pe-choice.json for the test plan.
+  heldout     the shipped settings of both models on the dev set and both held-out sets (other tool
+              designs than the generated splits), for the record.
   reasoning   each model's shipped settings against the same with its retrained reasoning adapter
               (slmreact_cli/adapters/qwen2.5-coder-MODEL-react2.gguf, by path) on the validation split, the
               compound-arithmetic validation questions and the dev set; `choose_reasoning_adapter` keeps
@@ -83,6 +85,15 @@ def set_tasks(name: str, limit: int) -> tuple[list[dict], list[Path] | None]:
     path, tools = SETS[name]
     tasks = [json.loads(line) for line in open(path) if line.strip()]
     return (tasks[:limit] if limit else tasks), tools
+
+
+def set_jobs(name: str, model: str, sets, load, limit: int, **job) -> list[Job]:
+    """One job per task set, named by `name` with "{set}" filled in, with the set's tasks and tools."""
+    jobs = []
+    for which in sets:
+        tasks, tools = load(which, limit)
+        jobs.append(Job(name.format(set=which), tasks, model, MODELS[model], tools=tools, **job))
+    return jobs
 
 
 def plan_validation(limit: int, **_) -> list[Job]:
@@ -243,14 +254,8 @@ def save_choice(choice: dict) -> None:
 def plan_devcheck(limit: int, before: Path | None = None, **_) -> list[Job]:
     if before is None:
         raise SystemExit("devcheck needs --before DIR (a checkout of the code to compare with)")
-    jobs = []
-    for model in ("1.5b", "0.5b"):
-        for side, code in (("before", before), ("after", ROOT)):
-            for name in SETS:
-                tasks, tools = set_tasks(name, limit)
-                jobs.append(Job(f"devcheck-{model}-{name}-{side}", tasks, model, MODELS[model], code=code,
-                                tools=tools))
-    return jobs
+    return [job for model in ("1.5b", "0.5b") for side, code in (("before", before), ("after", ROOT))
+            for job in set_jobs(f"devcheck-{model}-{{set}}-{side}", model, SETS, set_tasks, limit, code=code)]
 
 
 def plan_guards(limit: int, **_) -> list[Job]:
@@ -290,17 +295,22 @@ def plan_reasoning(limit: int, **_) -> list[Job]:
     jobs = []
     for model in ("1.5b", "0.5b"):
         current = chosen_changes(choice[model], model)
-        for side, changes in (("current", current), ("new", current | {"reasoning_adapter":
-                                                                       str(reasoning_candidate_file(model))})):
-            for name in REASONING_SETS:
-                tasks, tools = reasoning_tasks(name, limit)
-                jobs.append(Job(f"reasoning-{model}-{side}-{name}", tasks, model, MODELS[model], changes=changes,
-                                tools=tools))
+        retrained = current | {"reasoning_adapter": str(reasoning_candidate_file(model))}
+        for side, changes in (("current", current), ("new", retrained)):
+            jobs += set_jobs(f"reasoning-{model}-{side}-{{set}}", model, REASONING_SETS, reasoning_tasks, limit,
+                             changes=changes)
     return jobs
 
 
+def plan_heldout(limit: int, **_) -> list[Job]:
+    """The shipped settings of both models on the sets of other tool designs: the dev set and both
+    held-out sets (reported, never used to choose)."""
+    return [job for model in ("1.5b", "0.5b") for job in set_jobs(f"heldout-{model}-{{set}}", model, SETS,
+                                                                     set_tasks, limit)]
+
+
 PLANS = {"validation": plan_validation, "test": plan_test, "devcheck": plan_devcheck, "guards": plan_guards,
-         "calls": plan_calls, "reasoning": plan_reasoning}
+         "calls": plan_calls, "reasoning": plan_reasoning, "heldout": plan_heldout}
 
 
 def unit_groups(job: Job) -> list[tuple[tuple | None, list[dict]]]:
