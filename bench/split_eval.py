@@ -13,7 +13,7 @@ conversations (bench/tasks/data/followups_<split>.jsonl), each in one session, s
 
 Usage: python bench/split_eval.py --split validation --models 0.5b [--mode react] [--limit 5]
                                  [--kinds single error] [--baseline] [--extra-flags "--no-grammar"]
-                                 [--followups] [--resume] [--section split-validation]
+                                 [--followups | --followups-only] [--resume] [--section split-validation]
 """
 from __future__ import annotations
 
@@ -205,6 +205,7 @@ def main() -> None:
     ap.add_argument("--baseline", action="store_true", help="also run the original loop (0.5b / 1.5b only)")
     ap.add_argument("--resume", action="store_true", help="keep the answers of tool sets an earlier run finished")
     ap.add_argument("--followups", action="store_true", help="also run the split's two-question conversations")
+    ap.add_argument("--followups-only", action="store_true", help="only the split's two-question conversations")
     ap.add_argument("--section", help="write the tables into bench/RESULTS.md under this marker name")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -218,9 +219,10 @@ def main() -> None:
         tag = f"{a.split}-{Path(model).stem if model.endswith('.gguf') else model}{'-' + a.mode if a.mode else ''}"
         work = OUT / f"split-{tag}"
         work.mkdir(parents=True, exist_ok=True)
-        results = run_slmreact(tasks, profile, work, extra, a.resume)
-        lines += evaluate(f"slmreact {model} {' '.join(extra)}".strip(), tasks, results, tag) + [""]
-        if a.followups:
+        if not a.followups_only:
+            results = run_slmreact(tasks, profile, work, extra, a.resume)
+            lines += evaluate(f"slmreact {model} {' '.join(extra)}".strip(), tasks, results, tag) + [""]
+        if a.followups or a.followups_only:
             lines += [f"**follow-ups, slmreact {model}**", "",
                       *run_followups(a.split, profile, a.mode, OUT / f"split-{tag}-followups.jsonl"), ""]
         if a.baseline and model in MODELS:
