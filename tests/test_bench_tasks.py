@@ -185,6 +185,22 @@ def test_adapter_corpus_names_no_validation_or_test_tool():
         assert not any(name in text for name in held)
 
 
+def test_compound_traces_use_train_shapes_and_name_no_validation_or_test_tool():
+    import compound
+    import make_traces
+
+    held = _tool_names(specs.SPLITS["validation"]) | _tool_names(specs.SPLITS["test"]) | {"evaluate_expression"}
+    train_patterns = {f"compound_{shape.name}" for shape in compound.TRAIN_SHAPES}
+    rng = random.Random(2)
+    for _ in range(40):
+        trace = make_traces.compound_trace(rng)
+        text = trace["system"] + trace["question"] + "".join(s for s, _ in trace["segments"])
+        assert trace["pattern"] in train_patterns
+        assert not any(name in text for name in held)
+        written = "".join(piece for piece, trained in trace["segments"] if trained)
+        assert written.count("Action: ") == 1  # one call with the whole expression
+
+
 @pytest.mark.parametrize("split", ["validation", "test"])
 def test_followups_are_generated_and_reexecuted(split):
     lines = [json.loads(line) for line in open(TASKS / "data" / f"followups_{split}.jsonl") if line.strip()]
