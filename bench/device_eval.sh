@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Accuracy runs on a GPU machine without network (bench/parallel_eval.py), in one lease of several calls.
+# Accuracy runs on a GPU machine without network (bench/parallel_eval.py), in one GPU run of several calls.
 # What travels, beside the working tree (all ignored by git): .whl/ (Python wheels the machine lacks),
 # .lcpp/ (the llama-cpp-python sdist, built there with CUDA), shared/ (a copy of ../shared), .before/
 # (an older checkout for the devcheck plan), and .gpu/pe/MODEL.NN (the GGUF files in pieces, one call each:
@@ -11,7 +11,7 @@
 #   bash bench/device_eval.sh start PLAN...   # there: models, build done?, then parallel_eval.py in the background
 #                                             # (RUN=NAME: a second run from a fresh copy of the tree, beside the first)
 #   bash bench/device_eval.sh wait [SECONDS]  # there: follow the log; results to $OUT when it ends
-# Adapters trained in the same lease (the GGUFs travel once): the tokenized corpora travel in .gpu/traces/
+# Adapters trained in the same GPU run (the GGUFs travel once): the tokenized corpora travel in .gpu/traces/
 # (CORPUS-MODEL.npz, bench/adapter/README.md), the GPU tests' wheels in .whl-gpu/.
 #   bash bench/device_eval.sh train CORPUS MODEL [ARGS...]  # there: train_lora.py in the background
 #   bash bench/device_eval.sh convert CORPUS MODEL [SECONDS] # there: wait, GGUF LoRA to /tmp/keep/adapters and $OUT
@@ -126,7 +126,7 @@ start() {
   rm -rf "$run/shared" && cp -r /tmp/keep/shared "$run/shared"
   cp -n /tmp/keep/adapters/*.gguf "$run/slmreact_cli/adapters/" 2>/dev/null || true
   mkdir -p "$run/bench/out" && cp /tmp/callseval/*.jsonl "$run/bench/out/" 2>/dev/null || true
-  cp /tmp/pe-choice.json "$run/bench/out/" 2>/dev/null || true  # a choice made in this lease (the calls plan's rule)
+  cp /tmp/pe-choice.json "$run/bench/out/" 2>/dev/null || true  # a choice made in this GPU run (the calls plan's rule)
   if [ -d /tmp/keep/.before ]; then
     rm -rf /tmp/before && cp -r /tmp/keep/.before /tmp/before
     cp -n "$run"/slmreact_cli/adapters/*.gguf /tmp/before/slmreact_cli/adapters/ 2>/dev/null || true

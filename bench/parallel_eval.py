@@ -173,8 +173,8 @@ REASONING_SETS = ("validation", "compound", "dev")
 
 
 def reasoning_tasks(name: str, limit: int) -> tuple[list[dict], list[Path] | None]:
-    """The validation sets the reasoning plan compares adapters on: the validation split, the questions one
-    expression answers (bench/tasks/compound.py's validation shapes) and the dev set."""
+    """The sets the reasoning plan chooses on: the validation split, the questions one expression answers
+    (bench/tasks/compound.py's validation shapes) and the dev set (the tuning set of the first loop)."""
     if name == "validation":
         return split_tasks("validation", limit), None
     if name == "compound":
@@ -185,29 +185,30 @@ def reasoning_tasks(name: str, limit: int) -> tuple[list[dict], list[Path] | Non
 
 def choose_reasoning_adapter(summaries: dict[str, dict], previous: dict) -> dict:
     """The fixed rule for a retrained reasoning adapter: it replaces the shipped one for a model only if,
-    over the three validation sets together, it answers more tasks, or as many in fewer mean tool steps.
-    The rest of `previous` is kept."""
-    choice = {}
+    over the three sets together, it answers more tasks, or as many in fewer mean tool steps (a full
+    tie keeps the shipped one). A model whose six runs are not all in `summaries` (a run with --only)
+    keeps its earlier choice, as does the rest of `previous`."""
+    choice = dict(previous)
     for model in ("1.5b", "0.5b"):
-        def total(side, what):
-            runs = [summaries[f"reasoning-{model}-{side}-{name}"] for name in REASONING_SETS]
-            if what == "passed":
-                return sum(r["overall"]["passed"] for r in runs)
-            n = sum(r["overall"]["n"] for r in runs)
-            return sum(r["mean_steps"] * r["overall"]["n"] for r in runs) / max(n, 1)
-        new, old = total("new", "passed"), total("current", "passed")
-        better = new > old or (new == old and total("new", "steps") < total("current", "steps"))
+        names = {side: [f"reasoning-{model}-{side}-{which}" for which in REASONING_SETS] for side in ("current", "new")}
+        if not all(name in summaries for side in names.values() for name in side):
+            continue
+        runs = {side: [summaries[name] for name in names[side]] for side in names}
+        passed = {side: sum(r["overall"]["passed"] for r in runs[side]) for side in runs}
+        steps = {side: sum(r["mean_steps"] * r["overall"]["n"] for r in runs[side]) for side in runs}
+        better = passed["new"] > passed["current"] or (passed["new"] == passed["current"]
+                                                       and steps["new"] < steps["current"])
         kept = previous.get(model, dict(SHIPPED))
-        choice[model] = kept | {
-            "reasoning_adapter_file": str(reasoning_candidate_file(model)) if better else kept.get(
-                "reasoning_adapter_file"),
-            "reasoning_validation": {side: {name: summaries[f"reasoning-{model}-{side}-{name}"]["overall"]["passed"]
-                                            for name in REASONING_SETS} for side in ("current", "new")}}
+        adopted = {"reasoning_adapter": True, "reasoning_adapter_file": str(reasoning_candidate_file(model))}
+        choice[model] = kept | (adopted if better else {}) | {
+            "reasoning_validation": {side: dict(zip(REASONING_SETS, (r["overall"]["passed"] for r in runs[side])))
+                                     for side in runs}}
     return choice
 
 
 def chosen_changes(chosen: dict, model: str) -> dict:
-    """Profile changes that give a model the settings `choose` picked."""
+    """Profile changes that give a model the settings the fixed rules picked (`choose`, then
+    `choose_calling_adapter` and `choose_reasoning_adapter` on top)."""
     changes = {} if chosen["reasoning_adapter"] else {"reasoning_adapter": None}
     if chosen["reasoning_adapter"] and chosen.get("reasoning_adapter_file"):
         changes["reasoning_adapter"] = chosen["reasoning_adapter_file"]
@@ -431,7 +432,7 @@ def main() -> None:
             save_choice(choose(summaries))
         if plan == "calls" and len(summaries) == len(PLANS[plan](a.limit)):
             save_choice(choose_calling_adapter(summaries, saved_choice()))
-        if plan == "reasoning" and len(summaries) == len(PLANS[plan](a.limit)):
+        if plan == "reasoning" and not a.limit:  # each model whose six runs all finished
             save_choice(choose_reasoning_adapter(summaries, saved_choice()))
 
 

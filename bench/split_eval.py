@@ -204,8 +204,10 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only N tasks, spread over kinds (a smoke run)")
     ap.add_argument("--baseline", action="store_true", help="also run the original loop (0.5b / 1.5b only)")
     ap.add_argument("--resume", action="store_true", help="keep the answers of tool sets an earlier run finished")
-    ap.add_argument("--followups", action="store_true", help="also run the split's two-question conversations")
-    ap.add_argument("--followups-only", action="store_true", help="only the split's two-question conversations")
+    conversations = ap.add_mutually_exclusive_group()
+    conversations.add_argument("--followups", action="store_true", help="also run the split's two-question conversations")
+    conversations.add_argument("--followups-only", action="store_true",
+                               help="only the split's two-question conversations (no batch, no --baseline)")
     ap.add_argument("--section", help="write the tables into bench/RESULTS.md under this marker name")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -225,7 +227,7 @@ def main() -> None:
         if a.followups or a.followups_only:
             lines += [f"**follow-ups, slmreact {model}**", "",
                       *run_followups(a.split, profile, a.mode, OUT / f"split-{tag}-followups.jsonl"), ""]
-        if a.baseline and model in MODELS:
+        if a.baseline and model in MODELS and not a.followups_only:
             base = run_baseline(tasks, model, work)
             lines += evaluate(f"original loop {model}", tasks, base, f"{a.split}-{model}-baseline") + [""]
         print("\n".join(lines), flush=True)

@@ -109,3 +109,13 @@ def test_as_many_answers_in_fewer_steps_adopts_the_retrained_adapter():
                "0.5b-current": (70, 8, 11, 1.6), "0.5b-new": (70, 8, 11, 1.6)}
     choice = pe.choose_reasoning_adapter(reasoning_summaries(figures), {})
     assert choice["1.5b"]["reasoning_adapter_file"] and not choice["0.5b"].get("reasoning_adapter_file")
+
+
+def test_a_model_with_missing_runs_keeps_its_choice_and_an_adopted_adapter_is_switched_on():
+    figures = {"0.5b-current": (70, 8, 11, 1.6), "0.5b-new": (71, 8, 11, 1.6)}  # no 1.5B runs (--only)
+    previous = {"1.5b": {"mode": "react", "reasoning_adapter": True},
+                "0.5b": {"mode": "react", "reasoning_adapter": False}}
+    choice = pe.choose_reasoning_adapter(reasoning_summaries(figures), previous)
+    assert choice["1.5b"] == previous["1.5b"]
+    assert choice["0.5b"]["reasoning_adapter"] is True
+    assert pe.chosen_changes(choice["0.5b"], "0.5b") == {"reasoning_adapter": str(pe.reasoning_candidate_file("0.5b"))}

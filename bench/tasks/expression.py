@@ -39,12 +39,18 @@ def value(expression: str) -> float:
         return walk(tree.body)
     except ZeroDivisionError:
         raise ValueError("division by zero") from None
+    except OverflowError:
+        raise ValueError(f"the result is too large: {expression!r}") from None
 
 
 def evaluate_expression(expression: str) -> float:
     """Work out an arithmetic expression in one go.
 
     Args:
-        expression: Numbers with + - * / ** %, parentheses and sqrt(), e.g. "(14 + 6) * 3".
+        expression: Numbers with + - * / ** %, parentheses and sqrt(), abs(), round(), e.g. "(14 + 6) * 3".
     """
-    return round(float(value(expression)), 6)
+    result = value(expression)
+    try:
+        return round(float(result), 6)
+    except OverflowError:
+        raise ValueError(f"the result is too large: {expression!r}") from None
