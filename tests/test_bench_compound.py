@@ -41,7 +41,7 @@ def test_every_train_shape_gives_a_question_without_format_fields_and_a_computab
         assert isinstance(evaluate_expression(expression), float)
 
 
-@pytest.mark.parametrize("text", ["__import__('os')", "2 ** 1000", "(99**64)**64", "1 / 0", "x + 1", ""])
+@pytest.mark.parametrize("text", ["__import__('os')", "10 ** 400", "(99**64)**64", "1 / 0", "x + 1", ""])
 def test_the_expression_tool_refuses_what_is_not_small_arithmetic(text):
     with pytest.raises(ValueError):
         evaluate_expression(text)

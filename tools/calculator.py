@@ -62,9 +62,8 @@ def calculate(expression: str) -> float:
     except SyntaxError:
         raise ValueError(f"cannot parse {expression!r} as arithmetic") from None
     try:
-        result = _walk(tree)
+        return float(_walk(tree))  # float() of a huge integer overflows too, e.g. 10**400
     except ZeroDivisionError:
         raise ValueError("division by zero") from None
     except OverflowError:
         raise ValueError("the result is too large") from None
-    return float(result)

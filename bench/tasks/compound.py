@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from expression import value
+from expression import evaluate_expression
 
 HERE = Path(__file__).resolve().parent
 
@@ -116,7 +116,7 @@ def validation_tasks(per_shape: int = 2, seed: int = 0) -> list[dict]:
     for shape in VALIDATION_SHAPES:
         for i in range(per_shape):
             question, expression, _ = instance(shape, rng)
-            answer = round(value(expression), 6)
+            answer = evaluate_expression(expression)
             tasks.append({"id": f"compound_{shape.name}_{i + 1}", "question": question, "kind": "compound",
                           "domain": "arithmetic", "split": "validation", "features": ["one_expression"],
                           "min_steps": 1, "min_calls": 1,

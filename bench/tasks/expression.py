@@ -1,46 +1,21 @@
 """An arithmetic-expression tool for the compound questions (bench/tasks/compound.py): loaded beside a
-domain module, it lets one call do what the domain's arithmetic tools do in several."""
+domain module, it lets one call do what the domain's arithmetic tools do in several.
+
+The arithmetic is the shipped calculator's (tools/calculator.py: a syntax-tree walk, never eval),
+loaded from its file, since a tool module is imported by path and the repository's tools are no
+package; only the name, the docstring and the rounding are this tool's own.
+"""
 from __future__ import annotations
 
-import ast
-import math
-import operator
+import importlib.util
+from pathlib import Path
 
 __all__ = ["evaluate_expression"]
 
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.Pow: operator.pow, ast.Mod: operator.mod}
-_FUNCTIONS = {"sqrt": math.sqrt, "abs": abs, "round": round}
-
-
-def value(expression: str) -> float:
-    """The value of numbers joined by + - * / ** % with parentheses and sqrt/abs/round; ValueError else."""
-    try:
-        tree = ast.parse(str(expression).replace("^", "**"), mode="eval")
-    except SyntaxError:
-        raise ValueError(f"not an arithmetic expression: {expression!r}") from None
-
-    def walk(node):
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return node.value
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left, right = walk(node.left), walk(node.right)
-            if isinstance(node.op, ast.Pow) and abs(right) > 64:
-                raise ValueError("exponent too large")
-            return _BINARY[type(node.op)](left, right)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            return -walk(node.operand) if isinstance(node.op, ast.USub) else walk(node.operand)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
-                and not node.keywords):
-            return _FUNCTIONS[node.func.id](*[walk(a) for a in node.args])
-        raise ValueError(f"only numbers, + - * / ** %, parentheses and sqrt/abs/round: {expression!r}")
-
-    try:
-        return walk(tree.body)
-    except ZeroDivisionError:
-        raise ValueError("division by zero") from None
-    except OverflowError:
-        raise ValueError(f"the result is too large: {expression!r}") from None
+_spec = importlib.util.spec_from_file_location(
+    "_shipped_calculator", Path(__file__).resolve().parents[2] / "tools" / "calculator.py")
+_calculator = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_calculator)
 
 
 def evaluate_expression(expression: str) -> float:
@@ -49,8 +24,4 @@ def evaluate_expression(expression: str) -> float:
     Args:
         expression: Numbers with + - * / ** %, parentheses and sqrt(), abs(), round(), e.g. "(14 + 6) * 3".
     """
-    result = value(expression)
-    try:
-        return round(float(result), 6)
-    except OverflowError:
-        raise ValueError(f"the result is too large: {expression!r}") from None
+    return round(_calculator.calculate(expression), 6)
