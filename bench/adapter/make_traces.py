@@ -531,8 +531,7 @@ def make_trace(rng: random.Random) -> dict:
     extra = rng.sample(pool, rng.randint(2, 6))
     arith = patterns.arith_tools("+", "-", "*", "/") if rng.random() < 0.8 or name == "single_arithmetic" else []
     names = list(dict.fromkeys(needed + extra + [a for a in arith if a not in needed]))
-    rng.shuffle(names)
-    registry = Registry(tools={n: REGISTRY.tools[n] for n in names})
+    registry = shuffled_registry(rng, {n: REGISTRY.tools[n] for n in names})
     return {"pattern": name, "system": reasoning_system_prompt(registry), "question": trace["question"],
             "segments": trace["segments"]}
 
@@ -541,6 +540,18 @@ def make_trace(rng: random.Random) -> dict:
 DOMAIN_WEIGHTS = {"single": 10, "chain2": 14, "chain3": 12, "combine": 10, "parallel": 10, "list": 8,
                   "currency": 10, "nested": 8, "no_tool": 8, "error": 10}
 _REGISTRIES: dict[str, Registry] = {}
+
+
+def shuffled_registry(rng: random.Random, tools: dict) -> Registry:
+    """The tools in a random order: the adapter sees each kind of tool in every position of the list."""
+    names = list(tools)
+    rng.shuffle(names)
+    return Registry(tools={n: tools[n] for n in names})
+
+
+def task_tools(task: "G.Task") -> dict:
+    """Every tool of a generated task's modules (its domain, the distractor domain, the arithmetic)."""
+    return {name: tool for path in task.tools for name, tool in _tools_of(path).items()}
 
 
 def _tools_of(path: str) -> dict:
@@ -570,10 +581,7 @@ def domain_trace(rng: random.Random) -> dict:
     """One trace from a train domain of the generated benchmark, tools listed in random order."""
     kind = rng.choices(list(DOMAIN_WEIGHTS), weights=list(DOMAIN_WEIGHTS.values()))[0]
     task = G.build(rng, "train", kind)
-    tools = {name: tool for path in task.tools for name, tool in _tools_of(path).items()}
-    names = list(tools)
-    rng.shuffle(names)
-    registry = Registry(tools={n: tools[n] for n in names})
+    registry = shuffled_registry(rng, task_tools(task))
     return {"pattern": task.kind, "domain": task.domain, "system": reasoning_system_prompt(registry),
             "question": task.question, "segments": task_segments(task)}
 
@@ -591,17 +599,13 @@ def compound_trace(rng: random.Random) -> dict:
     to split the arithmetic into a call per operation."""
     shape = rng.choice(C.TRAIN_SHAPES)
     question, expression, meaning = C.instance(shape, rng)
-    tool = rng.choice(list(EXPRESSION_TOOLS))
-    t = Trace(rng, question, [tool])
-    v = t.step(rng.choice(COMPOUND_THOUGHTS).format(meaning=meaning, tool=tool),
-               [(tool, {EXPRESSION_TOOLS[tool]: expression})])[0]
+    calculator = rng.choice(list(EXPRESSION_TOOLS))
+    t = Trace(rng, question, [calculator])
+    v = t.step(rng.choice(COMPOUND_THOUGHTS).format(meaning=meaning, tool=calculator),
+               [(calculator, {EXPRESSION_TOOLS[calculator]: expression})])[0]
     trace = t.answer(f"{v} is {meaning}, which is what the question asks for.", f"The answer is {v}.")
     task = G.build(rng, "train", rng.choice(list(DOMAIN_WEIGHTS)))
-    tools = {name: tool for path in task.tools for name, tool in _tools_of(path).items()}
-    tools[tool] = REGISTRY.tools[tool]
-    names = list(tools)
-    rng.shuffle(names)
-    registry = Registry(tools={n: tools[n] for n in names})
+    registry = shuffled_registry(rng, task_tools(task) | {calculator: REGISTRY.tools[calculator]})
     return {"pattern": f"compound_{shape.name}", "system": reasoning_system_prompt(registry),
             "question": question, "segments": trace["segments"]}
 
