@@ -150,9 +150,12 @@ def choose_calling_adapter(summaries: dict[str, dict], previous: dict) -> dict:
     """The fixed rule for the function-calling adapter: on for a model only if, on validation domains,
     the calling step alone makes more exact calls with it than without (same requests), and react
     with it answers at least as many validation tasks. The rest of `previous` (mode, reasoning adapter,
-    calling format: the validation plan's choice) is kept."""
-    choice = {}
+    calling format: the validation plan's choice) is kept, and so is the whole choice of a model whose
+    two runs are not both in `summaries` (a run with --only)."""
+    choice = dict(previous)
     for model in ("1.5b", "0.5b"):
+        if not {f"calls-{model}-on", f"calls-{model}-off"} <= summaries.keys():
+            continue
         (on, n_on), (off, n_off) = calls_eval_exact(model, True), calls_eval_exact(model, False)
         tasks_on = summaries[f"calls-{model}-on"]["overall"]["passed"]
         tasks_off = summaries[f"calls-{model}-off"]["overall"]["passed"]
@@ -430,7 +433,7 @@ def main() -> None:
         (OUT / f"pe-{plan}.md").write_text("\n".join(header + markdown))
         if plan == "validation" and len(summaries) == len(PLANS[plan](a.limit)):
             save_choice(choose(summaries))
-        if plan == "calls" and len(summaries) == len(PLANS[plan](a.limit)):
+        if plan == "calls" and not a.limit:  # each model whose two runs both finished
             save_choice(choose_calling_adapter(summaries, saved_choice()))
         if plan == "reasoning" and not a.limit:  # each model whose six runs all finished
             save_choice(choose_reasoning_adapter(summaries, saved_choice()))

@@ -62,6 +62,16 @@ def test_missing_answers_keep_the_adapter_off(calls_answers):
     assert not choice["1.5b"]["calling_adapter"] and not choice["0.5b"]["calling_adapter"]
 
 
+def test_a_model_without_both_calls_runs_keeps_its_earlier_choice(calls_answers):
+    calls_answers("1.5b", False, [True, False])
+    calls_answers("1.5b", True, [True, True])
+    only_15 = {k: v for k, v in summaries(80, 80, 0, 0).items() if k.startswith("calls-1.5b")}
+    previous = {"0.5b": {"mode": "react", "calling_adapter": True}}
+    choice = pe.choose_calling_adapter(only_15, previous)
+    assert choice["1.5b"]["calling_adapter"] is True
+    assert choice["0.5b"] == previous["0.5b"]
+
+
 def test_chosen_changes_put_the_calling_adapter_on_by_path():
     settings = dict(pe.SHIPPED, calling_adapter=True)
     changes = pe.chosen_changes(settings, "0.5b")
